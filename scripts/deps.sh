@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The one list of Debian packages crawl needs. Used by README, .ci/run and the Dockerfile.
+#   scripts/deps.sh            install build + test packages (idempotent)
+#   scripts/deps.sh --print build|test|runtime   print a list, install nothing
+set -euo pipefail
+
+# Needed to compile and link crawl.
+BUILD_PKGS="build-essential cmake pkg-config libcurl4-openssl-dev libevent-dev libc-ares-dev libjansson-dev"
+# Needed only to run the test suite.
+TEST_PKGS="check python3"
+# Shared libraries the installed binary needs at run time (container runtime stage).
+RUNTIME_PKGS="libcurl4 libevent-2.1-7 libevent-pthreads-2.1-7 libc-ares2 libjansson4 ca-certificates"
+
+case "${1:-}" in
+  --print)
+    case "${2:-}" in
+      build) echo "$BUILD_PKGS" ;;
+      test) echo "$TEST_PKGS" ;;
+      runtime) echo "$RUNTIME_PKGS" ;;
+      *) echo "usage: $0 --print build|test|runtime" >&2; exit 2 ;;
+    esac
+    exit 0 ;;
+  "") ;;
+  *) echo "usage: $0 [--print build|test|runtime]" >&2; exit 2 ;;
+esac
+
+want="$BUILD_PKGS $TEST_PKGS"
+missing=""
+for p in $want; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update
+  # shellcheck disable=SC2086
+  $SUDO apt-get install -y --no-install-recommends $missing
+fi
