@@ -20,7 +20,6 @@
 
 #define ARENA_STACKS 64
 #define WATERMARK_OFFSET (8 * 1024) /* from the top of the stack */
-#define WATERMARK_VALUE UINT64_C(0xdeadbeefcafef00d)
 
 struct co_arena {
     void *base;
@@ -60,26 +59,16 @@ int co_stack_pool_init(co_stack_pool *p, size_t size, size_t max_cached)
     return 0;
 }
 
-static void watermark_set(co_stack_pool *p, co_stack *s)
-{
-    if (p->size > 2 * WATERMARK_OFFSET)
-        *(uint64_t *)((char *)s->lo + s->size - WATERMARK_OFFSET) = WATERMARK_VALUE;
-}
-
-/* Give pages below the watermark back to the kernel if they were used. */
+/* Give pages below the watermark line back to the kernel if they were used. */
 static void watermark_recycle(co_stack_pool *p, co_stack *s)
 {
     if (p->size <= 2 * WATERMARK_OFFSET)
         return;
-    uint64_t *mark = (uint64_t *)((char *)s->lo + s->size - WATERMARK_OFFSET);
-    if (*mark != WATERMARK_VALUE) {
-        size_t len = s->size - WATERMARK_OFFSET;
-        len -= len % p->page;
+    size_t len = s->size - WATERMARK_OFFSET;
+    len -= len % p->page;
+    uint64_t *mark = (uint64_t *)((char *)s->lo + len) - 1;
+    if (*mark != 0)
         madvise(s->lo, len, MADV_DONTNEED);
-        if (!s->guarded)
-            *(uint64_t *)s->lo = CO_STACK_CANARY;
-        watermark_set(p, s);
-    }
 }
 
 static co_stack *guarded_new(co_stack_pool *p)
@@ -105,7 +94,6 @@ static co_stack *guarded_new(co_stack_pool *p)
     s->next_free = NULL;
     s->valgrind_id = VALGRIND_STACK_REGISTER(s->lo, (char *)s->lo + s->size);
     p->guarded_live++;
-    watermark_set(p, s);
     return s;
 }
 
@@ -136,8 +124,6 @@ static int arena_grow(co_stack_pool *p)
         s->guarded = false;
         s->from_arena = true;
         s->valgrind_id = VALGRIND_STACK_REGISTER(s->lo, (char *)s->lo + s->size);
-        *(uint64_t *)s->lo = CO_STACK_CANARY;
-        watermark_set(p, s);
         s->next_free = p->free_arena;
         p->free_arena = s;
     }
