@@ -1,0 +1,578 @@
+/* http: see http.h. */
+#include "http.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "crawl/co_sync.h"
+
+#define POOL_MAX 1024
+
+typedef struct sock_slot {
+    struct event *ev;
+    short kind; /* events currently registered, 0 = none */
+} sock_slot;
+
+struct http_client {
+    http_opts o;
+    CURLM *multi;
+    CURLSH *share;
+    struct event_base *base;
+    struct event *timer;
+    sock_slot *socks;
+    size_t nsocks;
+    CURL **pool;
+    size_t npool;
+    size_t in_flight;
+};
+
+typedef struct fetch_op {
+    http_client *c;
+    co_future done;
+    CURLcode code;
+    bool finished;
+    bool policy_checked;        /* the connect-time hook enforces `allowed` */
+    bool policy_refused;
+    dns_addrs allowed;
+    char refused_ip[64];
+    bool keep_body;
+    size_t limit;
+    char *body;
+    size_t len, cap;
+    size_t bytes;
+    bool truncated;
+    bool write_failed;
+} fetch_op;
+
+const char *http_err_name(http_err e)
+{
+    static const char *names[] = {"", "dns", "connect", "tls", "timeout", "too_large", "policy",
+                                  "recv", "protocol", "invalid_url", "interrupted", "internal"};
+    return (unsigned)e < sizeof names / sizeof names[0] ? names[e] : "internal";
+}
+
+int http_global_init(void)
+{
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
+}
+
+void http_global_cleanup(void) { curl_global_cleanup(); }
+
+/* ---- multi_socket glue --------------------------------------------------------- */
+
+static void check_done(http_client *c)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(c->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        CURL *e = m->easy_handle;
+        CURLcode code = m->data.result; /* m is invalid after remove_handle */
+        fetch_op *op = NULL;
+        curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&op);
+        curl_multi_remove_handle(c->multi, e);
+        if (op) {
+            op->code = code;
+            op->finished = true;
+            co_future_set(&op->done, NULL); /* marks the task ready; no switch here */
+        }
+    }
+}
+
+static void on_sock(evutil_socket_t fd, short what, void *arg)
+{
+    http_client *c = arg;
+    int flags = ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+    int running;
+    curl_multi_socket_action(c->multi, fd, flags, &running);
+    check_done(c);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    http_client *c = arg;
+    int running;
+    curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_done(c);
+}
+
+static int timer_cb(CURLM *m, long timeout_ms, void *userp)
+{
+    (void)m;
+    http_client *c = userp;
+    if (timeout_ms < 0) {
+        evtimer_del(c->timer);
+    } else {
+        /* 0 too: never call back into curl from here; let the loop do it. */
+        struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+        evtimer_add(c->timer, &tv);
+    }
+    return 0;
+}
+
+static sock_slot *slot_for(http_client *c, curl_socket_t s)
+{
+    if (s < 0)
+        return NULL;
+    if ((size_t)s >= c->nsocks) {
+        size_t n = c->nsocks ? c->nsocks : 256;
+        while (n <= (size_t)s)
+            n *= 2;
+        sock_slot *ns = realloc(c->socks, n * sizeof *ns);
+        if (!ns)
+            return NULL;
+        memset(ns + c->nsocks, 0, (n - c->nsocks) * sizeof *ns);
+        c->socks = ns;
+        c->nsocks = n;
+    }
+    return &c->socks[s];
+}
+
+static void slot_clear(http_client *c, curl_socket_t s)
+{
+    if (s >= 0 && (size_t)s < c->nsocks && c->socks[s].kind) {
+        event_del(c->socks[s].ev);
+        c->socks[s].kind = 0;
+    }
+}
+
+static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    (void)e;
+    (void)socketp;
+    http_client *c = userp;
+    if (what == CURL_POLL_REMOVE) {
+        slot_clear(c, s);
+        return 0;
+    }
+    sock_slot *sl = slot_for(c, s);
+    if (!sl)
+        return 0; /* out of memory: the transfer will time out */
+    short kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) | ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
+    if (sl->kind == kind)
+        return 0; /* already watching exactly this */
+    if (!sl->ev) {
+        sl->ev = event_new(c->base, s, kind, on_sock, c);
+        if (!sl->ev)
+            return 0;
+    } else {
+        if (sl->kind)
+            event_del(sl->ev);
+        event_assign(sl->ev, c->base, s, kind, on_sock, c);
+    }
+    event_add(sl->ev, NULL);
+    sl->kind = kind;
+    return 0;
+}
+
+/* Defence against sockets closed without CURL_POLL_REMOVE (fd reuse). */
+static int close_cb(void *clientp, curl_socket_t s)
+{
+    slot_clear(clientp, s);
+    return close(s);
+}
+
+/* Connect-time policy: only addresses that passed the check may be used. */
+static curl_socket_t open_cb(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    fetch_op *op = clientp;
+    (void)purpose;
+    if (op->policy_checked) {
+        bool ok = false;
+        for (int i = 0; i < op->allowed.n && !ok; i++)
+            ok = addr_equal((struct sockaddr *)&op->allowed.addr[i], &a->addr);
+        if (!ok || addr_is_restricted(&a->addr)) {
+            op->policy_refused = true;
+            addr_to_string(&a->addr, op->refused_ip, sizeof op->refused_ip);
+            return CURL_SOCKET_BAD;
+        }
+    }
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
+static size_t write_cb(char *p, size_t sz, size_t n, void *userp)
+{
+    fetch_op *op = userp;
+    size_t len = sz * n;
+    size_t take = len;
+    if (op->limit && op->bytes + len > op->limit) {
+        take = op->limit - op->bytes;
+        op->truncated = true;
+    }
+    if (op->keep_body && take) {
+        if (op->len + take + 1 > op->cap) {
+            size_t cap = op->cap ? op->cap : 16384;
+            while (cap < op->len + take + 1)
+                cap *= 2;
+            char *nb = realloc(op->body, cap);
+            if (!nb) {
+                op->write_failed = true;
+                return 0;
+            }
+            op->body = nb;
+            op->cap = cap;
+        }
+        memcpy(op->body + op->len, p, take);
+        op->len += take;
+    }
+    op->bytes += take;
+    return op->truncated ? 0 : len; /* returning short aborts the transfer */
+}
+
+/* ---- client --------------------------------------------------------------------- */
+
+int http_client_new(const http_opts *o, http_client **out)
+{
+    co_loop *loop = co_loop_current();
+    if (!loop)
+        return -EINVAL;
+    http_client *c = calloc(1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    c->o = *o;
+    c->base = co_loop_base(loop);
+    c->multi = curl_multi_init();
+    c->share = curl_share_init();
+    c->timer = evtimer_new(c->base, on_timer, c);
+    c->pool = calloc(POOL_MAX, sizeof *c->pool);
+    if (!c->multi || !c->share || !c->timer || !c->pool) {
+        http_client_free(c);
+        return -ENOMEM;
+    }
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, o->max_total_conns);
+    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, o->max_per_host_conns);
+    long cache = o->max_total_conns > 0 ? o->max_total_conns * 2 : 1024;
+    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, cache);
+    *out = c;
+    return 0;
+}
+
+void http_client_free(http_client *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->npool; i++)
+        curl_easy_cleanup(c->pool[i]);
+    free(c->pool);
+    if (c->multi)
+        curl_multi_cleanup(c->multi);
+    if (c->share)
+        curl_share_cleanup(c->share);
+    for (size_t i = 0; i < c->nsocks; i++)
+        if (c->socks[i].ev)
+            event_free(c->socks[i].ev);
+    free(c->socks);
+    if (c->timer)
+        event_free(c->timer);
+    free(c);
+}
+
+static CURL *easy_get(http_client *c)
+{
+    if (c->npool)
+        return c->pool[--c->npool];
+    return curl_easy_init();
+}
+
+static void easy_put(http_client *c, CURL *e)
+{
+    if (c->npool < POOL_MAX) {
+        curl_easy_reset(e); /* keeps connections, TLS sessions and buffers */
+        c->pool[c->npool++] = e;
+    } else {
+        curl_easy_cleanup(e);
+    }
+}
+
+void http_resp_free(http_resp *r)
+{
+    free(r->body);
+    free(r->content_type);
+    free(r->location);
+    r->body = r->content_type = r->location = NULL;
+}
+
+static void fail(http_resp *r, http_err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void fail(http_resp *r, http_err e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    r->err = e;
+    vsnprintf(r->errmsg, sizeof r->errmsg, fmt, ap);
+    va_end(ap);
+}
+
+static http_err map_curl(CURLcode code)
+{
+    switch (code) {
+    case CURLE_OK: return HTTP_OK;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY: return HTTP_E_DNS;
+    case CURLE_COULDNT_CONNECT: return HTTP_E_CONNECT;
+    case CURLE_OPERATION_TIMEDOUT: return HTTP_E_TIMEOUT;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_USE_SSL_FAILED: return HTTP_E_TLS;
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_GOT_NOTHING: return HTTP_E_RECV;
+    case CURLE_WEIRD_SERVER_REPLY:
+    case CURLE_BAD_CONTENT_ENCODING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+    case CURLE_TOO_MANY_REDIRECTS: return HTTP_E_PROTOCOL;
+    case CURLE_URL_MALFORMAT: return HTTP_E_INVALID_URL;
+    default: return HTTP_E_INTERNAL;
+    }
+}
+
+static double us_to_ms(curl_off_t us) { return (double)us / 1000.0; }
+
+/* Build "+host:port:addr1,addr2" for CURLOPT_RESOLVE. */
+static struct curl_slist *pin_list(const char *host, long port, const dns_addrs *a)
+{
+    char buf[1024];
+    int n = snprintf(buf, sizeof buf, "+%s:%ld:", host, port);
+    for (int i = 0; i < a->n && n < (int)sizeof buf - 70; i++) {
+        char ip[64];
+        addr_to_string((const struct sockaddr *)&a->addr[i], ip, sizeof ip);
+        bool v6 = a->addr[i].ss_family == AF_INET6;
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%s%s%s", i ? "," : "", v6 ? "[" : "", ip, v6 ? "]" : "");
+    }
+    return curl_slist_append(NULL, buf);
+}
+
+int http_fetch(http_client *c, const http_req *req, http_resp *r)
+{
+    memset(r, 0, sizeof *r);
+    r->retry_after_s = -1;
+    const http_opts *o = &c->o;
+
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL, *port_s = NULL;
+    int rc = 0;
+    if (!u) {
+        fail(r, HTTP_E_INTERNAL, "out of memory");
+        return 0;
+    }
+    if (curl_url_set(u, CURLUPART_URL, req->url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &port_s, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+        fail(r, HTTP_E_INVALID_URL, "not a valid URL");
+        goto out_url;
+    }
+    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+        fail(r, HTTP_E_INVALID_URL, "unsupported scheme '%s' (only http and https)", scheme);
+        goto out_url;
+    }
+    long port = strtol(port_s, NULL, 10);
+    /* curl returns IPv6 hosts with brackets. */
+    char bare[256];
+    size_t hl = strlen(host);
+    if (hl >= 2 && host[0] == '[' && hl - 2 < sizeof bare) {
+        memcpy(bare, host + 1, hl - 2);
+        bare[hl - 2] = 0;
+    } else {
+        snprintf(bare, sizeof bare, "%s", host);
+    }
+
+    fetch_op op;
+    memset(&op, 0, sizeof op);
+    op.c = c;
+    op.keep_body = req->keep_body;
+    op.limit = o->max_body;
+    co_future_init(&op.done);
+
+    struct curl_slist *pins = NULL;
+    bool use_proxy = o->proxy && *o->proxy;
+    if (!use_proxy && o->dns) {
+        int64_t t0 = co_now_ns();
+        rc = dns_resolve(o->dns, bare, &op.allowed, o->dns_timeout_ms > 0 ? o->dns_timeout_ms : CO_FOREVER);
+        r->dns_ms = (double)(co_now_ns() - t0) / 1e6;
+        if (rc == -ECANCELED || (rc == -ETIMEDOUT && co_task_cancelled(co_current()))) {
+            fail(r, HTTP_E_CANCELLED, "interrupted during DNS lookup");
+            goto out_url;
+        }
+        if (rc < 0) {
+            fail(r, HTTP_E_DNS, "%s: %s", bare, dns_strerror(rc));
+            rc = 0;
+            goto out_url;
+        }
+        if (!req->explicit_host && !o->allow_private) {
+            /* Keep only public addresses; refuse if none is left. */
+            dns_addrs pub = {.n = 0};
+            const char *why = NULL;
+            char ip[64] = "";
+            for (int i = 0; i < op.allowed.n; i++) {
+                const char *w = addr_restricted_reason((struct sockaddr *)&op.allowed.addr[i]);
+                if (!w)
+                    pub.addr[pub.n++] = op.allowed.addr[i];
+                else if (!why) {
+                    why = w;
+                    addr_to_string((struct sockaddr *)&op.allowed.addr[i], ip, sizeof ip);
+                }
+            }
+            if (pub.n == 0) {
+                fail(r, HTTP_E_POLICY, "refused: %s resolves to %s address %s (use --allow-private-addresses)",
+                     bare, why ? why : "a restricted", ip);
+                goto out_url;
+            }
+            op.allowed = pub;
+            op.policy_checked = true;
+        }
+        pins = pin_list(bare, port, &op.allowed);
+    }
+
+    CURL *e = easy_get(c);
+    if (!e) {
+        fail(r, HTTP_E_INTERNAL, "out of memory");
+        curl_slist_free_all(pins);
+        goto out_url;
+    }
+    curl_easy_setopt(e, CURLOPT_URL, req->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)&op);
+    curl_easy_setopt(e, CURLOPT_SHARE, c->share);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &op);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_cb);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &op);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, c);
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(e, CURLOPT_PROXY, use_proxy ? o->proxy : "");
+    if (pins)
+        curl_easy_setopt(e, CURLOPT_RESOLVE, pins);
+    if (o->connect_timeout_ms > 0)
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
+    if (o->timeout_ms > 0)
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
+    if (o->speed_time_s > 0) {
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, o->speed_limit > 0 ? o->speed_limit : 1L);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, o->speed_time_s);
+    }
+    if (o->user_agent)
+        curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent);
+    if (o->headers)
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, o->headers);
+    if (o->insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (o->http_version == 11)
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    else if (o->http_version == 2)
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+
+    if (curl_multi_add_handle(c->multi, e) != CURLM_OK) {
+        fail(r, HTTP_E_INTERNAL, "could not start the transfer");
+        easy_put(c, e);
+        curl_slist_free_all(pins);
+        goto out_url;
+    }
+    c->in_flight++;
+    int st = co_future_await(&op.done, NULL, CO_FOREVER);
+    c->in_flight--;
+    if (!op.finished) {
+        /* Cancelled or deadline: remove the transfer cleanly. We run on a task,
+         * not inside a curl callback, so this call is allowed. */
+        curl_multi_remove_handle(c->multi, e);
+        rc = st;
+        if (st == -ETIMEDOUT)
+            fail(r, HTTP_E_TIMEOUT, "deadline expired");
+        else
+            fail(r, HTTP_E_CANCELLED, "interrupted");
+    }
+
+    long status = 0, ver = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+    r->status = status;
+    char *s = NULL;
+    if (curl_easy_getinfo(e, CURLINFO_CONTENT_TYPE, &s) == CURLE_OK && s)
+        r->content_type = strdup(s);
+    s = NULL;
+    if (status >= 300 && status < 400 && curl_easy_getinfo(e, CURLINFO_REDIRECT_URL, &s) == CURLE_OK && s)
+        r->location = strdup(s);
+    curl_off_t ra = -1;
+    if (curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+        r->retry_after_s = (int64_t)ra;
+    s = NULL;
+    if (curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &s) == CURLE_OK && s)
+        snprintf(r->remote_ip, sizeof r->remote_ip, "%s", s);
+    curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &ver);
+    r->http_version = ver == CURL_HTTP_VERSION_1_0 ? "1.0"
+                    : ver == CURL_HTTP_VERSION_1_1 ? "1.1"
+                    : ver == CURL_HTTP_VERSION_2_0 ? "2"
+                    : ver == CURL_HTTP_VERSION_3   ? "3"
+                                                   : NULL;
+    curl_off_t tc = 0, ta = 0, ts = 0, tt = 0;
+    curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &tc);
+    curl_easy_getinfo(e, CURLINFO_APPCONNECT_TIME_T, &ta);
+    curl_easy_getinfo(e, CURLINFO_STARTTRANSFER_TIME_T, &ts);
+    curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &tt);
+    r->connect_ms = us_to_ms(tc);
+    r->tls_ms = ta > tc ? us_to_ms(ta - tc) : 0;
+    r->first_byte_ms = us_to_ms(ts);
+    r->total_ms = us_to_ms(tt) + r->dns_ms;
+
+    if (op.finished) {
+        if (op.truncated) {
+            fail(r, HTTP_E_TOO_LARGE, "body exceeds --max-body (%zu bytes); truncated", op.limit);
+        } else if (op.write_failed) {
+            fail(r, HTTP_E_INTERNAL, "out of memory storing the body");
+        } else if (op.policy_refused) {
+            fail(r, HTTP_E_POLICY, "refused to connect to restricted address %s", op.refused_ip);
+        } else if (op.code != CURLE_OK) {
+            fail(r, map_curl(op.code), "%s", curl_easy_strerror(op.code));
+        }
+    }
+    r->bytes = op.bytes;
+    r->truncated = op.truncated;
+    if (op.keep_body) {
+        if (!op.body)
+            op.body = calloc(1, 1);
+        else
+            op.body[op.len] = 0;
+        r->body = op.body;
+        op.body = NULL;
+    }
+    free(op.body);
+    easy_put(c, e);
+    curl_slist_free_all(pins);
+out_url:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port_s);
+    curl_url_cleanup(u);
+    return rc;
+}

@@ -1,0 +1,102 @@
+/* http: one HTTP exchange at a time per call, many at once per loop, on
+ * libcurl's multi_socket API driven by the coroutine loop's libevent base.
+ *
+ * http_fetch() reads as straight-line code: it resolves the host with our
+ * c-ares resolver, applies the address policy, pins the checked addresses in
+ * curl (CURLOPT_RESOLVE, re-checked at connect time by an open-socket hook),
+ * adds the transfer and suspends the calling task until curl reports it done.
+ * Redirects are not followed here: the caller follows them hop by hop so every
+ * hop passes the policy again.
+ *
+ * curl callbacks (socket, timer, write, open/close socket) only record data
+ * and complete futures; they never switch stacks. Tasks resume from the
+ * scheduler's own event after curl_multi_socket_action() has returned.
+ *
+ * Threads: loop thread only. Ownership: the client owns the multi handle, the
+ * easy-handle pool and the share handle; a response's heap strings belong to
+ * the caller after http_fetch() (free with http_resp_free()).
+ */
+#ifndef CRAWL_NET_HTTP_H
+#define CRAWL_NET_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns.h"
+
+struct curl_slist;
+
+/* Stable error kinds written to records. */
+typedef enum http_err {
+    HTTP_OK = 0,
+    HTTP_E_DNS,
+    HTTP_E_CONNECT,
+    HTTP_E_TLS,
+    HTTP_E_TIMEOUT,
+    HTTP_E_TOO_LARGE,
+    HTTP_E_POLICY,
+    HTTP_E_RECV,      /* connection reset or closed mid-response */
+    HTTP_E_PROTOCOL,  /* malformed response, bad encoding */
+    HTTP_E_INVALID_URL,
+    HTTP_E_CANCELLED,
+    HTTP_E_INTERNAL,
+} http_err;
+
+const char *http_err_name(http_err e);
+
+typedef struct http_opts {
+    int64_t connect_timeout_ms; /* 0 = none */
+    int64_t timeout_ms;         /* whole exchange; 0 = none */
+    long speed_limit;           /* abort below this many bytes/s ... */
+    long speed_time_s;          /* ... for this long (0 = off) */
+    long max_total_conns;       /* 0 = unlimited */
+    long max_per_host_conns;    /* 0 = unlimited */
+    size_t max_body;            /* decoded bytes; 0 = unlimited */
+    const char *user_agent;
+    struct curl_slist *headers; /* borrowed */
+    const char *proxy;          /* NULL/"" = no proxy (environment ignored) */
+    bool insecure;
+    int http_version;           /* 0 = default (HTTP/2 over TLS), 11, 2 */
+    bool allow_private;         /* let redirects/links reach restricted addresses */
+    dns_resolver *dns;          /* borrowed */
+    int64_t dns_timeout_ms;
+} http_opts;
+
+typedef struct http_req {
+    const char *url;
+    bool explicit_host; /* named by the user: any address allowed */
+    bool keep_body;     /* keep the body in memory (resp.body) */
+} http_req;
+
+typedef struct http_resp {
+    long status;             /* 0 when no response */
+    http_err err;
+    char errmsg[256];
+    char *body;              /* keep_body: decoded body, NUL-terminated */
+    size_t bytes;            /* decoded body bytes received (up to the limit) */
+    bool truncated;
+    char *content_type;
+    char *location;          /* absolute redirect target, if any */
+    int64_t retry_after_s;   /* -1 when absent */
+    double dns_ms, connect_ms, tls_ms, first_byte_ms, total_ms;
+    char remote_ip[64];
+    const char *http_version;/* "1.0", "1.1", "2", "3" or NULL */
+} http_resp;
+
+typedef struct http_client http_client;
+
+int http_client_new(const http_opts *opts, http_client **out);
+/* No fetch may be in flight. */
+void http_client_free(http_client *c);
+/* Awaitable. Always fills *resp (resp->err says how it went). Returns 0, or
+ * -ECANCELED / -ETIMEDOUT when the calling task was cancelled or its deadline
+ * expired (resp->err = HTTP_E_CANCELLED / HTTP_E_TIMEOUT). */
+int http_fetch(http_client *c, const http_req *req, http_resp *resp);
+void http_resp_free(http_resp *r);
+
+/* Process-wide libcurl setup; call once before any loop starts. */
+int http_global_init(void);
+void http_global_cleanup(void);
+
+#endif
