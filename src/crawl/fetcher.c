@@ -1,0 +1,720 @@
+/* fetcher: see fetcher.h. */
+#include "fetcher.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crawl/co_exec.h"
+#include "crawl/co_group.h"
+#include "crawl/co_queue.h"
+#include "crawl/co_sync.h"
+#include "out/jsonl.h"
+#include "out/savepath.h"
+#include "retry.h"
+#include "stats.h"
+
+#define READ_BATCH 256
+
+typedef struct host_state {
+    struct host_state *next;
+    char *name;
+    co_sem sem;
+    tbucket tb;
+    int64_t not_before_ns; /* per-host backoff after 429/503 */
+} host_state;
+
+typedef struct engine {
+    const fetcher_cfg *cfg;
+    dns_resolver *dns;
+    http_client *http;
+    co_exec *exec;
+    jsonl *out;
+    int dirfd;
+    co_queue q;
+    host_state **hosts;
+    size_t nhosts_b;
+    tbucket global_tb;
+    crawl_stats st;
+    int exit_code;
+    bool input_error;
+    bool stopping;       /* first signal: no more input */
+    atomic_bool input_stop;
+    bool aborting;       /* grace over or second signal */
+    co_group workers;
+    co_task *producer;
+    struct event *sig_int, *sig_term, *grace_timer;
+    uint64_t rng;
+    uint64_t dropped;    /* queued URLs not fetched because of a stop */
+    co_event finished;
+} engine;
+
+/* ---- exit status ------------------------------------------------------------ */
+
+static void note_exit(engine *E, int code)
+{
+    if (code == 0)
+        return;
+    if (E->exit_code == 0 || code < E->exit_code)
+        E->exit_code = code;
+}
+
+static int exit_for(http_err err, long status, bool redirect_err)
+{
+    if (redirect_err)
+        return EXIT_PROTOCOL;
+    switch (err) {
+    case HTTP_OK: return status >= 400 ? EXIT_HTTP : EXIT_OK;
+    case HTTP_E_DNS:
+    case HTTP_E_CONNECT:
+    case HTTP_E_TIMEOUT:
+    case HTTP_E_RECV: return EXIT_NETWORK;
+    case HTTP_E_TLS: return EXIT_TLS;
+    case HTTP_E_PROTOCOL: return EXIT_PROTOCOL;
+    case HTTP_E_CANCELLED: return 0; /* counted as the interruption */
+    default: return EXIT_GENERIC;
+    }
+}
+
+/* ---- hosts ------------------------------------------------------------------------ */
+
+static host_state *host_get(engine *E, const char *name)
+{
+    size_t h = 1469598103934665603ULL;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)tolower((unsigned char)*p)) * 1099511628211ULL;
+    h %= E->nhosts_b;
+    for (host_state *s = E->hosts[h]; s; s = s->next)
+        if (strcasecmp(s->name, name) == 0)
+            return s;
+    host_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->name = strdup(name);
+    co_sem_init(&s->sem, E->cfg->max_per_host > 0 ? E->cfg->max_per_host : 1, 0);
+    tb_init(&s->tb, E->cfg->host_rate, 1, co_now_ns());
+    s->next = E->hosts[h];
+    E->hosts[h] = s;
+    return s;
+}
+
+static void hosts_free(engine *E)
+{
+    for (size_t i = 0; i < E->nhosts_b; i++) {
+        host_state *s = E->hosts[i];
+        while (s) {
+            host_state *n = s->next;
+            free(s->name);
+            free(s);
+            s = n;
+        }
+    }
+    free(E->hosts);
+}
+
+/* ---- input ------------------------------------------------------------------------ */
+
+typedef struct read_job {
+    int fd;
+    char *buf;          /* carry-over bytes of a partial line */
+    size_t len, cap;
+    char *lines[READ_BATCH];
+    size_t n;
+    bool eof;
+    int err;
+    atomic_bool *stop;  /* set by the loop: give up waiting for input */
+} read_job;
+
+/* Take complete lines out of j->buf. */
+static void split_lines(read_job *j, bool final)
+{
+    size_t start = 0;
+    for (;;) {
+        if (j->n >= READ_BATCH)
+            break;
+        char *nl = memchr(j->buf + start, '\n', j->len - start);
+        if (!nl && !(final && start < j->len))
+            break;
+        size_t end = nl ? (size_t)(nl - j->buf) : j->len;
+        j->buf[end] = 0;
+        char *s = j->buf + start;
+        start = nl ? end + 1 : j->len;
+        while (*s && isspace((unsigned char)*s))
+            s++;
+        size_t l = strlen(s);
+        while (l > 0 && isspace((unsigned char)s[l - 1]))
+            s[--l] = 0;
+        if (*s && *s != '#')
+            j->lines[j->n++] = strdup(s);
+    }
+    memmove(j->buf, j->buf + start, j->len - start);
+    j->len -= start;
+}
+
+/* Runs on an executor thread: blocking reads never stall the loop. It polls
+ * so that a stop request is noticed even on an idle pipe or terminal. */
+static void *read_batch(void *arg)
+{
+    read_job *j = arg;
+    j->n = 0;
+    split_lines(j, false);
+    while (j->n < READ_BATCH && !j->eof) {
+        if (atomic_load(j->stop)) {
+            j->eof = true;
+            break;
+        }
+        struct pollfd pfd = {.fd = j->fd, .events = POLLIN};
+        int pr = poll(&pfd, 1, 200);
+        if (pr == 0 || (pr < 0 && errno == EINTR))
+            continue;
+        if (j->cap - j->len < 65536) {
+            size_t cap = j->cap ? j->cap * 2 : 131072;
+            char *nb = realloc(j->buf, cap);
+            if (!nb) {
+                j->err = ENOMEM;
+                j->eof = true;
+                break;
+            }
+            j->buf = nb;
+            j->cap = cap;
+        }
+        ssize_t r = read(j->fd, j->buf + j->len, j->cap - j->len - 1);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (r <= 0) {
+            if (r < 0)
+                j->err = errno;
+            j->eof = true;
+            split_lines(j, true);
+            break;
+        }
+        j->len += (size_t)r;
+        split_lines(j, false);
+        if (j->len > (1 << 20)) { /* a 1 MiB line is not a URL */
+            j->len = 0;
+        }
+    }
+    return NULL;
+}
+
+static int enqueue(engine *E, char *url)
+{
+    int st = co_queue_put(&E->q, url, CO_FOREVER);
+    if (st < 0)
+        free(url);
+    else
+        E->st.queued_total++;
+    return st;
+}
+
+static int producer_main(void *arg)
+{
+    engine *E = arg;
+    const fetcher_cfg *c = E->cfg;
+    int st = 0;
+    for (size_t i = 0; i < c->nurls && st == 0; i++)
+        st = enqueue(E, strdup(c->urls[i]));
+    for (size_t i = 0; i < c->ninputs && st == 0; i++) {
+        bool is_stdin = strcmp(c->inputs[i], "-") == 0;
+        int fd = is_stdin ? STDIN_FILENO : open(c->inputs[i], O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            fprintf(stderr, "crawl: cannot read input file '%s': %s\n", c->inputs[i], strerror(errno));
+            E->input_error = true;
+            note_exit(E, EXIT_IO);
+            continue;
+        }
+        read_job j = {.fd = fd, .stop = &E->input_stop};
+        while (st == 0 && !j.eof) {
+            st = co_exec_run(E->exec, read_batch, &j, NULL);
+            size_t k = 0;
+            for (; k < j.n && st == 0; k++)
+                st = enqueue(E, j.lines[k]);
+            for (; k < j.n; k++)
+                free(j.lines[k]);
+            if (j.err) {
+                fprintf(stderr, "crawl: error reading '%s': %s\n", c->inputs[i], strerror(j.err));
+                E->input_error = true;
+                note_exit(E, EXIT_IO);
+            }
+        }
+        free(j.buf);
+        if (!is_stdin)
+            close(fd);
+    }
+    co_queue_close(&E->q); /* workers drain what is queued, then stop */
+    return st == -ECANCELED ? 0 : st;
+}
+
+/* ---- one URL --------------------------------------------------------------------- */
+
+/* Normalize an input line into an absolute http(s) URL, or say why not. */
+static char *input_url(const char *line, char *why, size_t wlen, char **host_out)
+{
+    char buf[8192];
+    if (strlen(line) >= sizeof buf - 8) {
+        snprintf(why, wlen, "URL longer than %zu bytes", sizeof buf - 8);
+        return NULL;
+    }
+    if (!strstr(line, "://"))
+        snprintf(buf, sizeof buf, "http://%s", line); /* like wget and curl */
+    else
+        snprintf(buf, sizeof buf, "%s", line);
+    CURLU *u = curl_url();
+    char *scheme = NULL, *url = NULL, *host = NULL;
+    CURLUcode uc = curl_url_set(u, CURLUPART_URL, buf, CURLU_NON_SUPPORT_SCHEME);
+    if (uc != CURLUE_OK) {
+        snprintf(why, wlen, "not a valid URL: %s", curl_url_strerror(uc));
+    } else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+               (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
+        snprintf(why, wlen, "unsupported scheme '%s' (only http and https)", scheme ? scheme : "");
+    } else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
+        snprintf(why, wlen, "URL has no host");
+    } else if (curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK) {
+        snprintf(why, wlen, "not a valid URL");
+    }
+    char *res = NULL;
+    if (url && host) {
+        res = strdup(url);
+        *host_out = strdup(host);
+    }
+    curl_free(scheme);
+    curl_free(url);
+    curl_free(host);
+    curl_url_cleanup(u);
+    return res;
+}
+
+static char *url_host(const char *url)
+{
+    CURLU *u = curl_url();
+    char *h = NULL, *res = NULL;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK && curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK)
+        res = strdup(h);
+    curl_free(h);
+    curl_url_cleanup(u);
+    return res;
+}
+
+static json_t *error_obj(const char *kind, const char *msg)
+{
+    json_t *e = json_object();
+    json_object_set_new(e, "kind", json_string(kind));
+    json_object_set_new(e, "message", jsonl_str(msg));
+    return e;
+}
+
+static double round1(double v) { return (double)(long long)(v * 10 + 0.5) / 10; }
+
+static void write_record(engine *E, json_t *rec)
+{
+    int err = jsonl_write(E->out, rec);
+    if (err < 0 && E->exit_code != EXIT_IO) {
+        fprintf(stderr, "crawl: cannot write output: %s\n", strerror(-err));
+        note_exit(E, EXIT_IO);
+    }
+}
+
+static void process(engine *E, char *line)
+{
+    const fetcher_cfg *c = E->cfg;
+    int64_t t0 = co_now_ns();
+    char why[256] = "";
+    char *host = NULL;
+    char *url = input_url(line, why, sizeof why, &host);
+    json_t *rec = json_object();
+    json_object_set_new(rec, "url", jsonl_str(url ? url : line));
+    if (!url) {
+        json_object_set_new(rec, "final_url", json_null());
+        json_object_set_new(rec, "status", json_null());
+        json_object_set_new(rec, "error", error_obj("invalid_url", why));
+        json_object_set_new(rec, "input", jsonl_str(line));
+        E->st.done++;
+        E->st.errors++;
+        E->st.by_err[HTTP_E_INVALID_URL]++;
+        E->st.by_class[0]++;
+        note_exit(E, EXIT_GENERIC);
+        write_record(E, rec);
+        return;
+    }
+
+    host_state *hs = host_get(E, host);
+    bool have_slot = false;
+    int st = 0;
+    if (hs && c->max_per_host > 0) {
+        st = co_sem_acquire(&hs->sem, CO_FOREVER);
+        have_slot = st == 0;
+    }
+
+    http_req req = {.url = url, .explicit_host = true, .keep_body = c->directory_prefix != NULL};
+    http_resp resp;
+    memset(&resp, 0, sizeof resp);
+    resp.retry_after_s = -1;
+    json_t *hops = json_array();
+    char *cur = strdup(url);
+    int attempts = 0;
+    bool redirect_err = false;
+    char redirect_msg[256] = "";
+    bool fetched = false;
+    E->st.in_flight++;
+    for (long hop = 0; st == 0; hop++) {
+        for (int retry = 0;; retry++) {
+            /* rate limits and per-host backoff */
+            int64_t now = co_now_ns();
+            int64_t wait = tb_reserve(&E->global_tb, now);
+            if (hs) {
+                int64_t hw = tb_reserve(&hs->tb, now);
+                if (hw > wait)
+                    wait = hw;
+                if (hs->not_before_ns - now > wait)
+                    wait = hs->not_before_ns - now;
+            }
+            if (wait > 0 && (st = co_sleep(wait / 1000000 + 1)) < 0)
+                break;
+            if (fetched)
+                http_resp_free(&resp);
+            req.url = cur;
+            attempts++;
+            st = http_fetch(E->http, &req, &resp);
+            fetched = true;
+            if (c->verbose)
+                fprintf(stderr, "crawl: %s -> %ld%s%s\n", cur, resp.status, resp.err ? " " : "",
+                        resp.err ? resp.errmsg : "");
+            if (st < 0 || retry >= c->retries || !retry_wanted(resp.err, resp.status))
+                break;
+            int64_t d = retry_delay_ms(retry + 1, c->retry_delay_ms, c->max_retry_delay_ms,
+                                       resp.retry_after_s, &E->rng);
+            if (hs && (resp.status == 429 || resp.status == 503))
+                hs->not_before_ns = co_now_ns() + d * 1000000;
+            E->st.retries++;
+            if ((st = co_sleep(d)) < 0)
+                break;
+        }
+        if (st < 0 || !c->location || resp.err || resp.status < 300 || resp.status >= 400 || !resp.location)
+            break;
+        /* follow the redirect */
+        json_t *h = json_object();
+        json_object_set_new(h, "url", jsonl_str(cur));
+        json_object_set_new(h, "status", json_integer(resp.status));
+        json_array_append_new(hops, h);
+        if (hop + 1 > c->max_redirs) {
+            redirect_err = true;
+            snprintf(redirect_msg, sizeof redirect_msg, "more than %ld redirects", c->max_redirs);
+            break;
+        }
+        bool loop = strcmp(resp.location, url) == 0;
+        for (size_t i = 0; i < json_array_size(hops) && !loop; i++)
+            loop = strcmp(json_string_value(json_object_get(json_array_get(hops, i), "url")), resp.location) == 0;
+        if (loop) {
+            redirect_err = true;
+            snprintf(redirect_msg, sizeof redirect_msg, "redirect loop at %.200s", resp.location);
+            break;
+        }
+        if (strncmp(resp.location, "http://", 7) != 0 && strncmp(resp.location, "https://", 8) != 0) {
+            redirect_err = true;
+            snprintf(redirect_msg, sizeof redirect_msg, "redirect to a non-http(s) URL refused");
+            break;
+        }
+        free(cur);
+        cur = strdup(resp.location);
+        char *nh = url_host(cur);
+        req.explicit_host = nh && strcasecmp(nh, host) == 0;
+        free(nh);
+    }
+    E->st.in_flight--;
+    if (have_slot)
+        co_sem_release(&hs->sem);
+
+    /* the record */
+    bool interrupted = st < 0 || resp.err == HTTP_E_CANCELLED;
+    json_object_set_new(rec, "final_url", jsonl_str(cur));
+    json_object_set_new(rec, "status", resp.status ? json_integer(resp.status) : json_null());
+    const char *kind = NULL;
+    const char *msg = NULL;
+    if (interrupted) {
+        kind = "interrupted";
+        msg = "stopped by a signal before the fetch completed";
+    } else if (redirect_err) {
+        kind = "redirect";
+        msg = redirect_msg;
+    } else if (resp.err) {
+        kind = http_err_name(resp.err);
+        msg = resp.errmsg;
+    } else if (resp.status >= 400) {
+        kind = "http";
+        msg = "HTTP error status";
+    }
+    json_object_set_new(rec, "error", kind ? error_obj(kind, msg) : json_null());
+    json_object_set_new(rec, "content_type", jsonl_str(resp.content_type));
+    json_object_set_new(rec, "bytes", json_integer((json_int_t)resp.bytes));
+    json_object_set_new(rec, "truncated", json_boolean(resp.truncated));
+    double elapsed = (double)(co_now_ns() - t0) / 1e6;
+    json_object_set_new(rec, "elapsed_ms", json_real(round1(elapsed)));
+    json_t *tm = json_object();
+    json_object_set_new(tm, "dns_ms", json_real(round1(resp.dns_ms)));
+    json_object_set_new(tm, "connect_ms", json_real(round1(resp.connect_ms)));
+    json_object_set_new(tm, "tls_ms", json_real(round1(resp.tls_ms)));
+    json_object_set_new(tm, "first_byte_ms", json_real(round1(resp.first_byte_ms)));
+    json_object_set_new(tm, "total_ms", json_real(round1(resp.total_ms)));
+    json_object_set_new(rec, "timings", tm);
+    json_object_set_new(rec, "redirects", hops);
+    json_object_set_new(rec, "attempts", json_integer(attempts));
+    json_object_set_new(rec, "remote_ip", resp.remote_ip[0] ? json_string(resp.remote_ip) : json_null());
+    json_object_set_new(rec, "http_version", resp.http_version ? json_string(resp.http_version) : json_null());
+
+    /* save the body */
+    if (c->directory_prefix && resp.body && !interrupted && !resp.err && resp.status >= 200 && resp.status < 300) {
+        char rel[4096], used[4096];
+        int rc = savepath_for_url(cur, rel, sizeof rel);
+        if (rc == 0)
+            rc = savepath_write(E->dirfd, rel, resp.body, resp.bytes, used, sizeof used);
+        if (rc == 0) {
+            char full[8300];
+            snprintf(full, sizeof full, "%s/%s", c->directory_prefix, used);
+            json_object_set_new(rec, "saved_path", jsonl_str(full));
+        } else {
+            json_object_set_new(rec, "saved_path", json_null());
+            json_object_set_new(rec, "save_error", jsonl_str(strerror(-rc)));
+            fprintf(stderr, "crawl: cannot save %s: %s\n", cur, strerror(-rc));
+            note_exit(E, EXIT_IO);
+        }
+    }
+
+    E->st.done++;
+    E->st.bytes += resp.bytes;
+    E->st.by_class[resp.status >= 100 && resp.status < 600 ? resp.status / 100 : 0]++;
+    if (kind) {
+        E->st.errors++;
+        if (redirect_err)
+            E->st.by_err[STATS_ERR_REDIRECT]++;
+        else if (resp.err)
+            E->st.by_err[resp.err]++;
+    } else {
+        E->st.ok++;
+    }
+    stats_latency(&E->st, elapsed);
+    note_exit(E, interrupted ? 0 : exit_for(resp.err, resp.status, redirect_err));
+    write_record(E, rec);
+    http_resp_free(&resp);
+    free(cur);
+    free(url);
+    free(host);
+}
+
+static int worker_main(void *arg)
+{
+    engine *E = arg;
+    for (;;) {
+        void *item;
+        int st = co_queue_get(&E->q, &item, CO_FOREVER);
+        if (st < 0)
+            return st == -EPIPE ? 0 : st;
+        if (E->stopping) {
+            E->dropped++;
+        } else {
+            process(E, item);
+        }
+        free(item);
+        co_queue_task_done(&E->q);
+    }
+}
+
+/* ---- signals, progress -------------------------------------------------------------- */
+
+static void on_grace(evutil_socket_t fd, short w, void *arg)
+{
+    (void)fd;
+    (void)w;
+    engine *E = arg;
+    E->aborting = true;
+    co_group_cancel(&E->workers);
+}
+
+static void on_signal(evutil_socket_t sig, short w, void *arg)
+{
+    (void)w;
+    engine *E = arg;
+    if (!E->stopping) {
+        E->stopping = true;
+        if (E->cfg->summary)
+            fprintf(stderr, "\ncrawl: %s: finishing fetches in flight (up to %.1fs; send again to abort)\n",
+                    sig == SIGINT ? "interrupt" : "terminated", (double)E->cfg->grace_ms / 1000);
+        atomic_store(&E->input_stop, true);
+        if (E->producer)
+            co_cancel(E->producer);
+        co_queue_close(&E->q);
+        struct timeval tv = {E->cfg->grace_ms / 1000, (E->cfg->grace_ms % 1000) * 1000};
+        evtimer_add(E->grace_timer, &tv);
+    } else if (!E->aborting) {
+        E->aborting = true;
+        co_group_cancel(&E->workers);
+    }
+}
+
+static int ticker_main(void *arg)
+{
+    engine *E = arg;
+    uint64_t last_done = 0;
+    int64_t last_t = co_now_ns();
+    while (!co_event_is_set(&E->finished)) {
+        if (co_event_wait(&E->finished, E->cfg->progress ? 250 : 1000) == -ECANCELED)
+            break;
+        jsonl_flush(E->out);
+        if (E->cfg->progress) {
+            int64_t now = co_now_ns();
+            double dt = (double)(now - last_t) / 1e9;
+            double rps = dt > 0 ? (double)(E->st.done - last_done) / dt : 0;
+            double secs = (double)(now - E->st.start_ns) / 1e9;
+            fprintf(stderr, "\r\033[K%llu done", (unsigned long long)E->st.done);
+            if (E->cfg->ninputs == 0)
+                fprintf(stderr, "/%zu", E->cfg->nurls);
+            fprintf(stderr, " | %.0f req/s | %llu in flight | %llu errors | %.2f MB/s",
+                    rps, (unsigned long long)E->st.in_flight, (unsigned long long)E->st.errors,
+                    secs > 0 ? (double)E->st.bytes / secs / 1e6 : 0.0);
+            if (E->cfg->ninputs == 0 && rps > 0 && E->st.done < E->cfg->nurls)
+                fprintf(stderr, " | ETA %.0fs", (double)(E->cfg->nurls - E->st.done) / rps);
+            last_done = E->st.done;
+            last_t = now;
+        }
+    }
+    if (E->cfg->progress)
+        fprintf(stderr, "\r\033[K");
+    return 0;
+}
+
+/* ---- the run ---------------------------------------------------------------------------- */
+
+static int setup(engine *E)
+{
+    const fetcher_cfg *c = E->cfg;
+    dns_opts dopts = {.servers = c->dns_servers, .timeout_ms = (int)(c->dns_timeout_ms / 2 > 0 ? c->dns_timeout_ms / 2 : 0)};
+    int rc = dns_new(&dopts, &E->dns);
+    if (rc < 0) {
+        fprintf(stderr, "crawl: cannot set up DNS%s%s: %s\n", c->dns_servers ? " with servers " : "",
+                c->dns_servers ? c->dns_servers : "", strerror(-rc));
+        return EXIT_USAGE;
+    }
+    for (size_t i = 0; i < c->nresolve; i++) {
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s", c->resolve[i]);
+        char *p1 = strchr(buf, ':');
+        char *p2 = p1 ? strchr(p1 + 1, ':') : NULL;
+        if (!p1 || !p2 || dns_add_static(E->dns, (*p1 = 0, buf), p2 + 1) < 0) {
+            fprintf(stderr, "crawl: --resolve '%s': expected HOST:PORT:ADDR with a numeric address\n", c->resolve[i]);
+            return EXIT_USAGE;
+        }
+    }
+    http_opts ho = c->http;
+    ho.dns = E->dns;
+    ho.dns_timeout_ms = c->dns_timeout_ms;
+    if ((rc = http_client_new(&ho, &E->http)) < 0) {
+        fprintf(stderr, "crawl: cannot set up HTTP: %s\n", strerror(-rc));
+        return EXIT_GENERIC;
+    }
+    E->exec = co_exec_new(1, 4);
+    if (!E->exec) {
+        fprintf(stderr, "crawl: cannot start worker threads\n");
+        return EXIT_GENERIC;
+    }
+    if (c->directory_prefix) {
+        if (mkdir(c->directory_prefix, 0755) != 0 && errno != EEXIST) {
+            fprintf(stderr, "crawl: cannot create directory '%s': %s\n", c->directory_prefix, strerror(errno));
+            return EXIT_IO;
+        }
+        E->dirfd = open(c->directory_prefix, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (E->dirfd < 0) {
+            fprintf(stderr, "crawl: cannot open directory '%s': %s\n", c->directory_prefix, strerror(errno));
+            return EXIT_IO;
+        }
+    }
+    if ((rc = jsonl_open(c->output, &E->out)) < 0) {
+        fprintf(stderr, "crawl: cannot open output '%s': %s\n", c->output, strerror(-rc));
+        return EXIT_IO;
+    }
+    return 0;
+}
+
+int fetcher_main(void *arg)
+{
+    engine E;
+    memset(&E, 0, sizeof E);
+    E.cfg = arg;
+    E.dirfd = -1;
+    E.rng = (uint64_t)co_now_ns() | 1;
+    stats_init(&E.st);
+    co_event_init(&E.finished);
+    E.nhosts_b = 4096;
+    E.hosts = calloc(E.nhosts_b, sizeof *E.hosts);
+    tb_init(&E.global_tb, E.cfg->rate, 1, co_now_ns());
+    co_group_init(&E.workers);
+    int code = E.hosts ? setup(&E) : EXIT_GENERIC;
+    if (code == 0 && co_queue_init(&E.q, (size_t)E.cfg->concurrency * 2) < 0)
+        code = EXIT_GENERIC;
+    if (code != 0)
+        goto cleanup;
+
+    struct event_base *base = co_loop_base(co_loop_current());
+    E.sig_int = evsignal_new(base, SIGINT, on_signal, &E);
+    E.sig_term = evsignal_new(base, SIGTERM, on_signal, &E);
+    E.grace_timer = evtimer_new(base, on_grace, &E);
+    event_add(E.sig_int, NULL);
+    event_add(E.sig_term, NULL);
+
+    co_task *ticker = co_spawn(ticker_main, &E);
+    E.producer = co_spawn(producer_main, &E);
+    for (long i = 0; i < E.cfg->concurrency; i++)
+        if (co_group_spawn(&E.workers, worker_main, &E, NULL) < 0)
+            break;
+    co_group_wait(&E.workers, CO_FOREVER);
+    atomic_store(&E.input_stop, true);
+    co_cancel(E.producer); /* if workers ended early, the producer must not block */
+    co_join(E.producer, NULL, CO_FOREVER);
+    co_task_release(E.producer);
+    co_event_set(&E.finished);
+    co_join(ticker, NULL, CO_FOREVER);
+    co_task_release(ticker);
+    /* URLs left in the queue after a stop were read but never fetched. */
+    void *item;
+    while (co_queue_try_get(&E.q, &item) == 0) {
+        free(item);
+        E.dropped++;
+    }
+    event_free(E.sig_int);
+    event_free(E.sig_term);
+    event_free(E.grace_timer);
+    code = E.exit_code;
+    if (E.stopping)
+        code = EXIT_INTERRUPTED;
+    if (E.cfg->summary)
+        stats_summary(&E.st, stderr, E.dropped);
+
+cleanup:
+    co_group_destroy(&E.workers);
+    if (E.out) {
+        int err = jsonl_close(E.out);
+        if (err < 0) {
+            fprintf(stderr, "crawl: cannot write output: %s\n", strerror(-err));
+            if (code == 0 || (code > EXIT_IO && code != EXIT_INTERRUPTED))
+                code = EXIT_IO;
+        }
+    }
+    if (E.q.buf)
+        co_queue_destroy(&E.q);
+    co_exec_free(E.exec);
+    http_client_free(E.http);
+    dns_free(E.dns);
+    if (E.dirfd >= 0)
+        close(E.dirfd);
+    hosts_free(&E);
+    return code;
+}

@@ -1,0 +1,64 @@
+/* fetcher: the URL-list engine. A producer task reads the inputs lazily (file
+ * reads run on the executor, never blocking the loop) into a bounded queue;
+ * `concurrency` worker tasks take URLs, apply the global and per-host limits,
+ * fetch (following redirects hop by hop, retrying with backoff), save bodies
+ * and write exactly one JSON Lines record per input URL.
+ *
+ * Signals: the first SIGINT/SIGTERM stops reading input, lets fetches in
+ * flight finish for `grace_ms`, then cancels them; a second signal cancels
+ * them at once. Either way every record written is complete and the output
+ * is flushed and closed.
+ *
+ * Threads: runs on one loop (fetcher_main is a co_fn). Ownership: the engine
+ * borrows cfg for the duration of the run.
+ */
+#ifndef CRAWL_CRAWL_FETCHER_H
+#define CRAWL_CRAWL_FETCHER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "net/http.h"
+
+/* Exit statuses (documented in --help and crawl(1)). */
+enum {
+    EXIT_OK = 0,
+    EXIT_GENERIC = 1,
+    EXIT_USAGE = 2,
+    EXIT_IO = 3,
+    EXIT_NETWORK = 4,
+    EXIT_TLS = 5,
+    EXIT_PROTOCOL = 7,
+    EXIT_HTTP = 8,
+    EXIT_INTERRUPTED = 130,
+};
+
+typedef struct fetcher_cfg {
+    http_opts http;            /* dns is filled in by the engine */
+    const char *const *urls;   /* positional URLs */
+    size_t nurls;
+    const char *const *inputs; /* input files, "-" = stdin */
+    size_t ninputs;
+    const char *output;        /* NULL/"-" = stdout */
+    const char *directory_prefix;
+    long concurrency;
+    long max_per_host;
+    double rate, host_rate;
+    long retries;
+    int64_t retry_delay_ms, max_retry_delay_ms;
+    bool location;
+    long max_redirs;
+    const char *dns_servers;   /* comma-separated, or NULL */
+    int64_t dns_timeout_ms;
+    const char *const *resolve;/* HOST:PORT:ADDR */
+    size_t nresolve;
+    bool progress;             /* draw a progress line on stderr */
+    bool summary;
+    int verbose;
+    int64_t grace_ms;
+} fetcher_cfg;
+
+/* The main task: returns the run's exit status (>= 0). */
+int fetcher_main(void *cfg);
+
+#endif

@@ -1,0 +1,28 @@
+/* jsonl: the JSON Lines sink. One record per line, serialized with jansson
+ * and written with a single buffered write per record, so records are never
+ * interleaved or cut (short of a crash mid-write; the durable-resume work
+ * handles torn last lines). Strings that are not valid UTF-8 are made valid by
+ * percent-encoding the offending bytes.
+ *
+ * Threads: loop thread only. Ownership: the sink owns its FILE (stdout is
+ * borrowed, never closed).
+ */
+#ifndef CRAWL_OUT_JSONL_H
+#define CRAWL_OUT_JSONL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+typedef struct jsonl jsonl;
+
+/* path NULL or "-" = stdout. 0 or -errno. */
+int jsonl_open(const char *path, jsonl **out);
+/* Write and consume (decref) rec. 0 or -errno (the first I/O error sticks). */
+int jsonl_write(jsonl *j, json_t *rec);
+int jsonl_flush(jsonl *j);
+/* Flush and close; returns the first error seen, if any. */
+int jsonl_close(jsonl *j);
+/* A JSON string from arbitrary bytes (NULL -> JSON null). */
+json_t *jsonl_str(const char *s);
+
+#endif

@@ -1,0 +1,208 @@
+/* savepath: see savepath.h. */
+#include "savepath.h"
+
+#include <curl/curl.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_SEG 200
+#define MAX_DEPTH 64
+
+static bool safe_char(unsigned char c)
+{
+    return isalnum(c) || strchr("._~!$&'()+,;=@%-", c) != NULL;
+}
+
+/* Append an encoded segment; returns new length or -1. */
+static int put_seg(char *out, size_t len, size_t pos, const char *s, size_t n, bool keep_qmark)
+{
+    char seg[3 * MAX_SEG * 4 + 64];
+    size_t k = 0;
+    if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.')) {
+        k = (size_t)snprintf(seg, sizeof seg, "%s", n == 1 ? "%2E" : "%2E%2E");
+    } else {
+        for (size_t i = 0; i < n && k + 4 < sizeof seg; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (safe_char(c) || (keep_qmark && c == '?'))
+                seg[k++] = (char)c;
+            else
+                k += (size_t)snprintf(seg + k, sizeof seg - k, "%%%02X", c);
+        }
+        seg[k] = 0;
+    }
+    if (k > MAX_SEG) {
+        uint64_t h = 1469598103934665603ULL;
+        for (size_t i = 0; i < k; i++)
+            h = (h ^ (unsigned char)seg[i]) * 1099511628211ULL;
+        k = 180 + (size_t)snprintf(seg + 180, sizeof seg - 180, "~%016llx", (unsigned long long)h);
+    }
+    if (pos + k + 2 >= len)
+        return -1;
+    if (pos)
+        out[pos++] = '/';
+    memcpy(out + pos, seg, k);
+    pos += k;
+    out[pos] = 0;
+    return (int)pos;
+}
+
+int savepath_for_url(const char *url, char *out, size_t len)
+{
+    CURLU *u = curl_url();
+    char *host = NULL, *port = NULL, *path = NULL, *query = NULL, *scheme = NULL;
+    int rc = -EINVAL;
+    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
+        goto out;
+    curl_url_get(u, CURLUPART_PORT, &port, 0); /* absent when default */
+    curl_url_get(u, CURLUPART_QUERY, &query, 0);
+    char hostport[300];
+    snprintf(hostport, sizeof hostport, "%s%s%s", host, port ? ":" : "", port ? port : "");
+    for (char *p = hostport; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    int pos = put_seg(out, len, 0, hostport, strlen(hostport), false);
+    if (pos < 0) {
+        rc = -ENAMETOOLONG;
+        goto out;
+    }
+    const char *p = path;
+    int depth = 0;
+    const char *last = NULL;
+    size_t last_n = 0;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        const char *e = strchr(p, '/');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n == 0)
+            break;
+        if (!e) { /* the file name: add the query to it below */
+            last = p;
+            last_n = n;
+            break;
+        }
+        if (++depth > MAX_DEPTH || (pos = put_seg(out, len, (size_t)pos, p, n, false)) < 0) {
+            rc = -ENAMETOOLONG;
+            goto out;
+        }
+        p = e;
+    }
+    char file[3 * MAX_SEG + 64];
+    snprintf(file, sizeof file, "%.*s%s%s", (int)(last ? last_n : 10), last ? last : "index.html",
+             query ? "?" : "", query ? query : "");
+    if ((pos = put_seg(out, len, (size_t)pos, file, strlen(file), true)) < 0) {
+        rc = -ENAMETOOLONG;
+        goto out;
+    }
+    rc = 0;
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_free(path);
+    curl_free(query);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+/* Open (creating) directory `name` under dirfd; if a file holds the name,
+ * use "name.d" instead. *alt_used tells which. */
+static int open_dir(int dirfd, const char *name, bool *alt_used)
+{
+    char alt[MAX_SEG + 64];
+    const char *cand[2] = {name, alt};
+    snprintf(alt, sizeof alt, "%.220s.d", name);
+    for (int i = 0; i < 2; i++) {
+        if (mkdirat(dirfd, cand[i], 0755) != 0 && errno != EEXIST)
+            return -errno;
+        int fd = openat(dirfd, cand[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) {
+            *alt_used = i == 1;
+            return fd;
+        }
+        if (errno != ENOTDIR && errno != ELOOP)
+            return -errno;
+    }
+    return -ENOTDIR;
+}
+
+int savepath_write(int dirfd, const char *rel, const void *data, size_t n, char *used, size_t used_len)
+{
+    char buf[4096];
+    if (strlen(rel) >= sizeof buf || rel[0] == '/')
+        return -EINVAL;
+    snprintf(buf, sizeof buf, "%s", rel);
+    int cur = dup(dirfd);
+    if (cur < 0)
+        return -errno;
+    char *seg = buf, *slash;
+    char usedpath[4096] = "";
+    size_t up = 0;
+    while ((slash = strchr(seg, '/'))) {
+        *slash = 0;
+        if (strlen(seg) > 220) {
+            close(cur);
+            return -ENAMETOOLONG;
+        }
+        if (!*seg || strcmp(seg, ".") == 0 || strcmp(seg, "..") == 0) {
+            close(cur);
+            return -EINVAL;
+        }
+        bool alt = false;
+        int next = open_dir(cur, seg, &alt);
+        close(cur);
+        if (next < 0)
+            return next;
+        up += (size_t)snprintf(usedpath + up, sizeof usedpath - up, "%s%s/", seg, alt ? ".d" : "");
+        cur = next;
+        seg = slash + 1;
+    }
+    if (!*seg || strcmp(seg, ".") == 0 || strcmp(seg, "..") == 0 || strlen(seg) > 220) {
+        close(cur);
+        return -EINVAL;
+    }
+    int fd = -1;
+    char name[MAX_SEG + 64];
+    for (int i = 0; i < 1000 && fd < 0; i++) {
+        if (i == 0)
+            snprintf(name, sizeof name, "%.220s", seg);
+        else
+            snprintf(name, sizeof name, "%.220s.%d", seg, i);
+        fd = openat(cur, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0 && errno != EEXIST && errno != EISDIR) {
+            int e = -errno;
+            close(cur);
+            return e;
+        }
+    }
+    close(cur);
+    if (fd < 0)
+        return -EEXIST;
+    const char *p = data;
+    size_t left = n;
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = -errno;
+            close(fd);
+            return e;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (close(fd) != 0)
+        return -errno;
+    snprintf(used, used_len, "%s%s", usedpath, name);
+    return 0;
+}

@@ -1,0 +1,350 @@
+/* testserver: the project's HTTP test server (libevent evhttp), for the
+ * integration tests and the container test. Binds 127.0.0.1 on an ephemeral
+ * port (or --port N), prints "PORT <n>" on stdout, serves until it gets
+ * SIGTERM/SIGINT or its stdin closes (so it never outlives the test).
+ *
+ * Endpoints:
+ *   /status/N              respond with status N
+ *   /delay/MS              respond 200 after MS milliseconds
+ *   /redirect/N            302 chain of N hops ending at /status/200
+ *   /loop                  302 to itself
+ *   /redirect-to?url=U     302 to U
+ *   /flaky/N?key=K         500 for the first N requests with key K, then 200
+ *   /retry-after/N?key=K&s=S  503 + Retry-After: S for the first N, then 200
+ *   /drip?n=N&ms=M         N chunks of one byte, M ms apart (chunked)
+ *   /reset?bytes=B         promise 100000 bytes, send B, then drop the connection
+ *   /big?size=N            N bytes of 'x'
+ *   /gzip?size=N           N bytes of zeros, gzip-encoded (a small bomb for large N)
+ *   /headers               the request headers, one "Name: value" per line
+ *   /page/NAME             a small HTML page
+ *   /stats                 requests served and peak concurrency, as JSON
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static struct event_base *base;
+static long served, in_flight, peak;
+
+typedef struct counter {
+    char key[128];
+    int n;
+    struct counter *next;
+} counter;
+static counter *counters;
+
+static int bump(const char *key)
+{
+    for (counter *c = counters; c; c = c->next)
+        if (strcmp(c->key, key) == 0)
+            return ++c->n;
+    counter *c = calloc(1, sizeof *c);
+    snprintf(c->key, sizeof c->key, "%s", key);
+    c->n = 1;
+    c->next = counters;
+    counters = c;
+    return 1;
+}
+
+static const char *qparam(struct evhttp_request *req, const char *name, char *buf, size_t len)
+{
+    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+    const char *q = evhttp_uri_get_query(u);
+    if (!q)
+        return NULL;
+    struct evkeyvalq kv;
+    if (evhttp_parse_query_str(q, &kv) != 0)
+        return NULL;
+    const char *v = evhttp_find_header(&kv, name);
+    const char *out = NULL;
+    if (v) {
+        snprintf(buf, len, "%s", v);
+        out = buf;
+    }
+    evhttp_clear_headers(&kv);
+    return out;
+}
+
+static long qnum(struct evhttp_request *req, const char *name, long dflt)
+{
+    char buf[64];
+    const char *v = qparam(req, name, buf, sizeof buf);
+    return v ? atol(v) : dflt;
+}
+
+static void finish(void) { in_flight--; }
+
+static void reply(struct evhttp_request *req, int code, const char *body)
+{
+    struct evbuffer *b = evbuffer_new();
+    if (body)
+        evbuffer_add(b, body, strlen(body));
+    evhttp_send_reply(req, code, code == 200 ? "OK" : "Status", b);
+    evbuffer_free(b);
+    finish();
+}
+
+static void redirect(struct evhttp_request *req, const char *to)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Location", to);
+    reply(req, 302, "redirect\n");
+}
+
+/* ---- delayed replies ---- */
+typedef struct delayed {
+    struct evhttp_request *req;
+    struct event *ev;
+    int left; /* drip: chunks left */
+    long ms;
+} delayed;
+
+static void on_delay(evutil_socket_t fd, short w, void *arg)
+{
+    (void)fd;
+    (void)w;
+    delayed *d = arg;
+    reply(d->req, 200, "delayed\n");
+    event_free(d->ev);
+    free(d);
+}
+
+static void on_drip(evutil_socket_t fd, short w, void *arg)
+{
+    (void)fd;
+    (void)w;
+    delayed *d = arg;
+    if (d->left-- <= 0) {
+        evhttp_send_reply_end(d->req);
+        finish();
+        event_free(d->ev);
+        free(d);
+        return;
+    }
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add(b, "x", 1);
+    evhttp_send_reply_chunk(d->req, b);
+    evbuffer_free(b);
+    struct timeval tv = {d->ms / 1000, (d->ms % 1000) * 1000};
+    evtimer_add(d->ev, &tv);
+}
+
+static void on_reset_later(evutil_socket_t fd, short w, void *arg)
+{
+    (void)fd;
+    (void)w;
+    delayed *d = arg;
+    struct evhttp_connection *conn = evhttp_request_get_connection(d->req);
+    evhttp_connection_free(conn); /* drops the connection mid-body */
+    finish();
+    event_free(d->ev);
+    free(d);
+}
+
+static void handle(struct evhttp_request *req, void *arg)
+{
+    (void)arg;
+    served++;
+    if (++in_flight > peak)
+        peak = in_flight;
+    const char *uri = evhttp_request_get_uri(req);
+    const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+    const char *path = evhttp_uri_get_path(u);
+    if (!path)
+        path = "/";
+    struct evkeyvalq *out = evhttp_request_get_output_headers(req);
+    char buf[512], key[256];
+    long n;
+    (void)uri;
+
+    if (sscanf(path, "/status/%ld", &n) == 1) {
+        reply(req, (int)n, "status\n");
+    } else if (sscanf(path, "/delay/%ld", &n) == 1) {
+        delayed *d = calloc(1, sizeof *d);
+        d->req = req;
+        d->ev = evtimer_new(base, on_delay, d);
+        struct timeval tv = {n / 1000, (n % 1000) * 1000};
+        evtimer_add(d->ev, &tv);
+    } else if (sscanf(path, "/redirect/%ld", &n) == 1) {
+        if (n <= 0)
+            snprintf(buf, sizeof buf, "/status/200");
+        else
+            snprintf(buf, sizeof buf, "/redirect/%ld", n - 1);
+        redirect(req, buf);
+    } else if (strcmp(path, "/loop") == 0) {
+        redirect(req, "/loop");
+    } else if (strcmp(path, "/redirect-to") == 0) {
+        const char *to = qparam(req, "url", buf, sizeof buf);
+        if (to)
+            redirect(req, to);
+        else
+            reply(req, 400, "missing url\n");
+    } else if (sscanf(path, "/flaky/%ld", &n) == 1) {
+        const char *k = qparam(req, "key", key, sizeof key);
+        snprintf(buf, sizeof buf, "flaky:%s", k ? k : "");
+        reply(req, bump(buf) <= n ? 500 : 200, "flaky\n");
+    } else if (sscanf(path, "/retry-after/%ld", &n) == 1) {
+        const char *k = qparam(req, "key", key, sizeof key);
+        snprintf(buf, sizeof buf, "ra:%s", k ? k : "");
+        if (bump(buf) <= n) {
+            char s[32];
+            snprintf(s, sizeof s, "%ld", qnum(req, "s", 1));
+            evhttp_add_header(out, "Retry-After", s);
+            reply(req, 503, "busy\n");
+        } else {
+            reply(req, 200, "ok\n");
+        }
+    } else if (strcmp(path, "/drip") == 0) {
+        delayed *d = calloc(1, sizeof *d);
+        d->req = req;
+        d->left = (int)qnum(req, "n", 10);
+        d->ms = qnum(req, "ms", 100);
+        d->ev = evtimer_new(base, on_drip, d);
+        evhttp_send_reply_start(req, 200, "OK");
+        struct timeval tv = {0, 0};
+        evtimer_add(d->ev, &tv);
+    } else if (strcmp(path, "/reset") == 0) {
+        long bytes = qnum(req, "bytes", 1000);
+        evhttp_add_header(out, "Content-Length", "100000");
+        evhttp_send_reply_start(req, 200, "OK");
+        struct evbuffer *b = evbuffer_new();
+        for (long i = 0; i < bytes; i++)
+            evbuffer_add(b, "r", 1);
+        evhttp_send_reply_chunk(req, b);
+        evbuffer_free(b);
+        delayed *d = calloc(1, sizeof *d);
+        d->req = req;
+        d->ev = evtimer_new(base, on_reset_later, d);
+        struct timeval tv = {0, 50000};
+        evtimer_add(d->ev, &tv);
+    } else if (strcmp(path, "/big") == 0) {
+        long size = qnum(req, "size", 1000000);
+        struct evbuffer *b = evbuffer_new();
+        char chunk[4096];
+        memset(chunk, 'x', sizeof chunk);
+        for (long left = size; left > 0; left -= (long)sizeof chunk)
+            evbuffer_add(b, chunk, left < (long)sizeof chunk ? (size_t)left : sizeof chunk);
+        evhttp_add_header(out, "Content-Type", "application/octet-stream");
+        evhttp_send_reply(req, 200, "OK", b);
+        evbuffer_free(b);
+        finish();
+    } else if (strcmp(path, "/gzip") == 0) {
+        long size = qnum(req, "size", 1000);
+        unsigned char *raw = calloc(1, (size_t)size + 1);
+        uLongf cap = compressBound((uLong)size) + 64;
+        unsigned char *z = malloc(cap);
+        z_stream zs;
+        memset(&zs, 0, sizeof zs);
+        deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY); /* gzip wrapper */
+        zs.next_in = raw;
+        zs.avail_in = (uInt)size;
+        zs.next_out = z;
+        zs.avail_out = (uInt)cap;
+        deflate(&zs, Z_FINISH);
+        size_t zlen = cap - zs.avail_out;
+        deflateEnd(&zs);
+        struct evbuffer *b = evbuffer_new();
+        evbuffer_add(b, z, zlen);
+        evhttp_add_header(out, "Content-Encoding", "gzip");
+        evhttp_add_header(out, "Content-Type", "text/plain");
+        evhttp_send_reply(req, 200, "OK", b);
+        evbuffer_free(b);
+        free(raw);
+        free(z);
+        finish();
+    } else if (strcmp(path, "/headers") == 0) {
+        struct evbuffer *b = evbuffer_new();
+        struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+        for (struct evkeyval *h = in->tqh_first; h; h = h->next.tqe_next)
+            evbuffer_add_printf(b, "%s: %s\n", h->key, h->value);
+        evhttp_add_header(out, "Content-Type", "text/plain");
+        evhttp_send_reply(req, 200, "OK", b);
+        evbuffer_free(b);
+        finish();
+    } else if (strncmp(path, "/page/", 6) == 0) {
+        evhttp_add_header(out, "Content-Type", "text/html; charset=utf-8");
+        snprintf(buf, sizeof buf, "<html><head><title>%s</title></head><body><p>page %s</p></body></html>\n",
+                 path + 6, path + 6);
+        reply(req, 200, buf);
+    } else if (strcmp(path, "/stats") == 0) {
+        snprintf(buf, sizeof buf, "{\"served\": %ld, \"peak\": %ld}\n", served, peak);
+        reply(req, 200, buf);
+    } else {
+        reply(req, 404, "not found\n");
+    }
+}
+
+static void on_signal(evutil_socket_t s, short w, void *arg)
+{
+    (void)s;
+    (void)w;
+    (void)arg;
+    event_base_loopexit(base, NULL);
+}
+
+static void on_stdin(evutil_socket_t fd, short w, void *arg)
+{
+    (void)w;
+    (void)arg;
+    char b[256];
+    ssize_t r = read(fd, b, sizeof b);
+    if (r <= 0)
+        event_base_loopexit(base, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    int port = 0;
+    const char *bind = "127.0.0.1";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
+            port = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--bind") == 0 && i + 1 < argc)
+            bind = argv[++i];
+    }
+    if (strncmp(bind, "127.", 4) != 0 && strcmp(bind, "::1") != 0) {
+        fprintf(stderr, "testserver: refusing to bind %s (loopback only)\n", bind);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    base = event_base_new();
+    struct evhttp *http = evhttp_new(base);
+    evhttp_set_gencb(http, handle, NULL);
+    evhttp_set_max_headers_size(http, 65536);
+    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(http, bind, (ev_uint16_t)port);
+    if (!bs) {
+        fprintf(stderr, "testserver: cannot bind %s:%d: %s\n", bind, port, strerror(errno));
+        return 1;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl);
+    int actual = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    printf("PORT %d\n", actual);
+    fflush(stdout);
+    struct event *sig1 = evsignal_new(base, SIGTERM, on_signal, NULL);
+    struct event *sig2 = evsignal_new(base, SIGINT, on_signal, NULL);
+    event_add(sig1, NULL);
+    event_add(sig2, NULL);
+    struct event *in = NULL;
+    if (!isatty(0)) {
+        in = event_new(base, 0, EV_READ | EV_PERSIST, on_stdin, NULL);
+        event_add(in, NULL);
+    }
+    event_base_dispatch(base);
+    if (in)
+        event_free(in);
+    event_free(sig1);
+    event_free(sig2);
+    evhttp_free(http);
+    event_base_free(base);
+    return 0;
+}
