@@ -169,7 +169,9 @@ static void *read_batch(void *arg)
     read_job *j = arg;
     j->n = 0;
     split_lines(j, false);
-    while (j->n < READ_BATCH && !j->eof) {
+    /* Return as soon as some lines are ready: a slow pipe must not hold back
+     * URLs that already arrived. */
+    while (j->n == 0 && !j->eof) {
         if (atomic_load(j->stop)) {
             j->eof = true;
             break;

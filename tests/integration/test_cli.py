@@ -1,0 +1,314 @@
+#!/usr/bin/env python3
+"""Integration tests: the real crawl binary against the project's test server
+on 127.0.0.1 (started and stopped here). Run by ctest; needs CRAWL_BIN and
+TESTSERVER_BIN in the environment."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+CRAWL = os.environ.get("CRAWL_BIN", "build/crawl")
+SERVER = os.environ.get("TESTSERVER_BIN", "build/tests/testserver")
+
+
+class Server:
+    def __init__(self, bind="127.0.0.1"):
+        self.proc = subprocess.Popen([SERVER, "--bind", bind], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        assert line.startswith("PORT "), line
+        self.port = int(line.split()[1])
+        self.base = "http://%s:%d" % (bind, self.port)
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def run(args, stdin=None, timeout=60):
+    p = subprocess.run([CRAWL] + args, input=stdin, capture_output=True, text=True, timeout=timeout)
+    recs = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
+    return p.returncode, recs, p.stderr
+
+
+def by_url(recs):
+    return {r["url"]: r for r in recs}
+
+
+class CrawlTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server()
+        cls.b = cls.srv.base
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="crawl-test-")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # ---- records, field by field -------------------------------------------------
+    def test_record_fields(self):
+        code, recs, _ = run(["-q", self.b + "/page/one"])
+        self.assertEqual(code, 0)
+        self.assertEqual(len(recs), 1)
+        r = recs[0]
+        self.assertEqual(r["url"], self.b + "/page/one")
+        self.assertEqual(r["final_url"], self.b + "/page/one")
+        self.assertEqual(r["status"], 200)
+        self.assertIsNone(r["error"])
+        self.assertEqual(r["content_type"], "text/html; charset=utf-8")
+        self.assertEqual(r["bytes"], len("<html><head><title>one</title></head><body><p>page one</p></body></html>\n"))
+        self.assertFalse(r["truncated"])
+        self.assertEqual(r["redirects"], [])
+        self.assertEqual(r["attempts"], 1)
+        self.assertEqual(r["remote_ip"], "127.0.0.1")
+        self.assertEqual(r["http_version"], "1.1")
+        self.assertGreaterEqual(r["elapsed_ms"], 0)
+        for k in ("dns_ms", "connect_ms", "tls_ms", "first_byte_ms", "total_ms"):
+            self.assertIn(k, r["timings"])
+
+    def test_http_error_exit_8(self):
+        code, recs, _ = run(["-q", "--retries", "0", self.b + "/status/404", self.b + "/status/200"])
+        self.assertEqual(code, 8)
+        r = by_url(recs)
+        self.assertEqual(r[self.b + "/status/404"]["status"], 404)
+        self.assertEqual(r[self.b + "/status/404"]["error"]["kind"], "http")
+        self.assertIsNone(r[self.b + "/status/200"]["error"])
+
+    def test_invalid_lines_continue(self):
+        lines = "\n".join(["not a url", "ftp://example/x", "http://", "# comment", "", self.b + "/status/200"])
+        code, recs, _ = run(["-q", "-i", "-"], stdin=lines + "\n")
+        self.assertEqual(code, 1)
+        self.assertEqual(len(recs), 4)  # comment and blank lines are skipped
+        kinds = sorted((r["error"] or {}).get("kind", "ok") for r in recs)
+        self.assertEqual(kinds, ["invalid_url", "invalid_url", "invalid_url", "ok"])
+        bad = [r for r in recs if r["error"]]
+        self.assertTrue(all(r["status"] is None for r in bad))
+
+    def test_input_file_and_output_file(self):
+        inp = os.path.join(self.tmp, "urls.txt")
+        with open(inp, "w") as f:
+            for i in range(200):
+                f.write("%s/page/p%d\n" % (self.b, i))
+        out = os.path.join(self.tmp, "out.jsonl")
+        code, _, _ = run(["-q", "-j", "20", "-i", inp, "-o", out])
+        self.assertEqual(code, 0)
+        with open(out) as f:
+            recs = [json.loads(l) for l in f]
+        self.assertEqual(len(recs), 200)
+        self.assertEqual(len({r["url"] for r in recs}), 200)
+        self.assertTrue(all(r["status"] == 200 for r in recs))
+
+    # ---- redirects --------------------------------------------------------------------
+    def test_redirect_chain_recorded(self):
+        code, recs, _ = run(["-q", "-L", self.b + "/redirect/3"])
+        self.assertEqual(code, 0)
+        r = recs[0]
+        self.assertEqual(r["final_url"], self.b + "/status/200")
+        self.assertEqual(r["status"], 200)
+        self.assertEqual([h["url"] for h in r["redirects"]],
+                         [self.b + "/redirect/3", self.b + "/redirect/2", self.b + "/redirect/1", self.b + "/redirect/0"])
+        self.assertTrue(all(h["status"] == 302 for h in r["redirects"]))
+
+    def test_redirect_not_followed_without_L(self):
+        code, recs, _ = run(["-q", self.b + "/redirect/1"])
+        self.assertEqual(code, 0)
+        self.assertEqual(recs[0]["status"], 302)
+        self.assertEqual(recs[0]["final_url"], self.b + "/redirect/1")
+
+    def test_redirect_loop_and_limit(self):
+        code, recs, _ = run(["-q", "-L", self.b + "/loop"])
+        self.assertEqual(code, 7)
+        self.assertEqual(recs[0]["error"]["kind"], "redirect")
+        code, recs, _ = run(["-q", "-L", "--max-redirs", "2", self.b + "/redirect/5"])
+        self.assertEqual(code, 7)
+        self.assertEqual(recs[0]["error"]["kind"], "redirect")
+        self.assertEqual(len(recs[0]["redirects"]), 3)
+
+    # ---- retries and backoff ------------------------------------------------------------
+    def test_retries_then_success(self):
+        code, recs, _ = run(["-q", "--retry-delay", "20ms", self.b + "/flaky/2?key=t1"])
+        self.assertEqual(code, 0)
+        self.assertEqual(recs[0]["status"], 200)
+        self.assertEqual(recs[0]["attempts"], 3)
+
+    def test_retries_exhausted(self):
+        code, recs, _ = run(["-q", "--retries", "1", "--retry-delay", "20ms", self.b + "/flaky/5?key=t2"])
+        self.assertEqual(code, 8)
+        self.assertEqual(recs[0]["status"], 500)
+        self.assertEqual(recs[0]["attempts"], 2)
+
+    def test_retry_after_honoured(self):
+        t0 = time.monotonic()
+        code, recs, _ = run(["-q", "--retry-delay", "10ms", self.b + "/retry-after/1?key=t3&s=1"])
+        took = time.monotonic() - t0
+        self.assertEqual(code, 0)
+        self.assertEqual(recs[0]["attempts"], 2)
+        self.assertGreaterEqual(took, 0.9)  # waited for Retry-After: 1, not 10 ms
+
+    def test_no_retry_on_404(self):
+        code, recs, _ = run(["-q", "--retry-delay", "10ms", self.b + "/status/404"])
+        self.assertEqual(recs[0]["attempts"], 1)
+
+    # ---- timeouts, drips, resets, bodies ----------------------------------------------------
+    def test_timeout(self):
+        code, recs, _ = run(["-q", "--retries", "0", "--timeout", "300ms", self.b + "/delay/3000"])
+        self.assertEqual(code, 4)
+        self.assertEqual(recs[0]["error"]["kind"], "timeout")
+        self.assertLess(recs[0]["elapsed_ms"], 2500)
+
+    def test_slow_drip_aborted(self):
+        code, recs, _ = run(["-q", "--retries", "0", "--speed-limit", "100", "--speed-time", "1s",
+                             self.b + "/drip?n=50&ms=200"])
+        self.assertEqual(code, 4)
+        self.assertEqual(recs[0]["error"]["kind"], "timeout")
+
+    def test_reset_mid_body(self):
+        code, recs, _ = run(["-q", "--retries", "0", self.b + "/reset?bytes=500"])
+        self.assertEqual(code, 4)
+        self.assertEqual(recs[0]["error"]["kind"], "recv")
+
+    def test_gzip_decoded_and_bomb_stopped(self):
+        code, recs, _ = run(["-q", self.b + "/gzip?size=50000"])
+        self.assertEqual(code, 0)
+        self.assertEqual(recs[0]["bytes"], 50000)
+        self.assertFalse(recs[0]["truncated"])
+        code, recs, _ = run(["-q", "--max-body", "1M", self.b + "/gzip?size=200000000"])
+        self.assertEqual(code, 1)
+        self.assertTrue(recs[0]["truncated"])
+        self.assertEqual(recs[0]["bytes"], 1024 * 1024)
+        self.assertEqual(recs[0]["error"]["kind"], "too_large")
+
+    def test_large_body(self):
+        code, recs, _ = run(["-q", self.b + "/big?size=5000000"])
+        self.assertEqual(code, 0)
+        self.assertEqual(recs[0]["bytes"], 5000000)
+
+    # ---- headers and saved bodies --------------------------------------------------------------
+    def test_headers_and_user_agent(self):
+        d = os.path.join(self.tmp, "save")
+        code, recs, _ = run(["-q", "-P", d, "-H", "X-Token: s3cret", "--user-agent", "tester/1", self.b + "/headers"])
+        self.assertEqual(code, 0)
+        path = recs[0]["saved_path"]
+        with open(path) as f:
+            body = f.read()
+        self.assertIn("X-Token: s3cret", body)
+        self.assertIn("User-Agent: tester/1", body)
+
+    def test_saved_layout_and_traversal(self):
+        d = os.path.join(self.tmp, "save")
+        urls = [self.b + "/page/a", self.b + "/page/", self.b + "/page/a?x=1",
+                self.b + "/../../../../etc/passwd", self.b + "/%2e%2e/%2e%2e/escape",
+                self.b + "/page/..%2F..%2Fescape2", self.b + "/page/a", self.b + "/" + "n" * 400]
+        code, recs, _ = run(["-q", "-P", d] + urls)
+        root = os.path.realpath(d)
+        saved = [r["saved_path"] for r in recs if r.get("saved_path")]
+        for p in saved:
+            self.assertTrue(os.path.realpath(p).startswith(root + os.sep), p)
+        files = []
+        for dp, _, fs in os.walk(d):
+            files += [os.path.join(dp, f) for f in fs]
+        self.assertEqual(len(files), len(saved))  # nothing overwritten: one file per saved record
+        host = "127.0.0.1%%3A%d" % self.srv.port
+        self.assertIn(os.path.join(d, host, "page", "a"), files)
+        self.assertIn(os.path.join(d, host, "page", "index.html"), files)
+        self.assertIn(os.path.join(d, host, "page", "a?x=1"), files)
+        self.assertIn(os.path.join(d, host, "page", "a.1"), files)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "escape")))
+
+    # ---- usage and I/O errors ---------------------------------------------------------------
+    def test_usage_errors(self):
+        self.assertEqual(run(["--no-such-option"])[0], 2)
+        self.assertEqual(run(["--timeout", "soon", self.b])[0], 2)
+        self.assertEqual(run(["-j", "0", self.b])[0], 2)
+        self.assertEqual(run([])[0], 2)
+        p = subprocess.run([CRAWL, "--help"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0)
+        for opt in ("--input-file", "--concurrency", "--max-body", "--directory-prefix", "Exit status"):
+            self.assertIn(opt, p.stdout)
+        p = subprocess.run([CRAWL, "--version"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0)
+        for lib in ("libcurl", "libevent", "c-ares"):
+            self.assertIn(lib, p.stdout)
+
+    def test_unwritable_output(self):
+        code, _, err = run(["-q", "-o", "/nonexistent-dir/x.jsonl", self.b + "/status/200"])
+        self.assertEqual(code, 3)
+        self.assertIn("cannot open output", err)
+        code, _, err = run(["-q", "-i", os.path.join(self.tmp, "missing.txt")])
+        self.assertEqual(code, 3)
+
+    # ---- address policy ------------------------------------------------------------------------
+    def test_redirect_to_private_address_refused(self):
+        other = Server("127.0.0.2")
+        try:
+            target = "http://other.test:%d/status/200" % other.port
+            url = self.b + "/redirect-to?url=" + target
+            resolve = "other.test:%d:127.0.0.2" % other.port
+            code, recs, _ = run(["-q", "-L", "--resolve", resolve, url])
+            self.assertEqual(code, 1)
+            self.assertEqual(recs[0]["error"]["kind"], "policy")
+            self.assertIn("127.0.0.2", recs[0]["error"]["message"])
+            code, recs, _ = run(["-q", "-L", "--allow-private-addresses", "--resolve", resolve, url])
+            self.assertEqual(code, 0)
+            self.assertEqual(recs[0]["final_url"], target)
+            self.assertEqual(recs[0]["remote_ip"], "127.0.0.2")
+            # Named explicitly by the user: allowed.
+            code, recs, _ = run(["-q", "--resolve", resolve, target])
+            self.assertEqual(code, 0)
+        finally:
+            other.stop()
+
+    # ---- signals --------------------------------------------------------------------------------
+    def test_sigterm_drains_and_output_is_valid(self):
+        out = os.path.join(self.tmp, "o.jsonl")
+        urls = "".join("%s/delay/300?i=%d\n" % (self.b, i) for i in range(100))
+        p = subprocess.Popen([CRAWL, "-q", "-j", "5", "-i", "-", "-o", out], stdin=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        p.stdin.write(urls)
+        p.stdin.flush()
+        time.sleep(1.0)
+        p.send_signal(signal.SIGTERM)
+        p.wait(30)
+        p.stdin.close()
+        self.assertEqual(p.returncode, 130)
+        with open(out) as f:
+            lines = f.read().splitlines()
+        recs = [json.loads(l) for l in lines]  # every line is complete JSON
+        self.assertGreater(len(recs), 5)
+        self.assertLess(len(recs), 100)
+        # In-flight fetches were allowed to finish within the grace period.
+        self.assertTrue(all(r["status"] == 200 for r in recs))
+        self.assertEqual(len({r["url"] for r in recs}), len(recs))
+
+    def test_second_signal_aborts_with_complete_records(self):
+        out = os.path.join(self.tmp, "o.jsonl")
+        p = subprocess.Popen([CRAWL, "-q", "-j", "4", "-o", out] + ["%s/delay/5000?i=%d" % (self.b, i) for i in range(8)],
+                             stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        p.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        p.send_signal(signal.SIGINT)
+        p.wait(30)
+        self.assertEqual(p.returncode, 130)
+        with open(out) as f:
+            recs = [json.loads(l) for l in f.read().splitlines()]
+        self.assertEqual(len(recs), 4)  # the four in flight, none of the queued
+        self.assertTrue(all(r["error"]["kind"] == "interrupted" for r in recs))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
