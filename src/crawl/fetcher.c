@@ -139,6 +139,8 @@ typedef struct read_job {
 /* Take complete lines out of j->buf. */
 static void split_lines(read_job *j, bool final)
 {
+    if (!j->buf)
+        return;
     size_t start = 0;
     for (;;) {
         if (j->n >= READ_BATCH)
