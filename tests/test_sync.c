@@ -145,6 +145,12 @@ static int lock_waiter(void *arg)
     return 0;
 }
 
+static int lock_timed(void *arg)
+{
+    lock_ctx *c = arg;
+    return co_lock_acquire(&c->lock, 20);
+}
+
 static int main_lock_cancel(void *arg)
 {
     (void)arg;
@@ -170,6 +176,13 @@ static int main_lock_cancel(void *arg)
     ck_assert(co_lock_try(&c.lock));
     co_task_release(a);
     co_task_release(b);
+    /* A lock wait with its own timeout gives up without taking the lock. */
+    co_task *tw = co_spawn(lock_timed, &c);
+    int rt;
+    co_join(tw, &rt, CO_FOREVER);
+    ck_assert_int_eq(rt, -ETIMEDOUT);
+    ck_assert_ptr_eq(c.lock.owner, co_current());
+    co_task_release(tw);
     co_task *d = co_spawn(lock_waiter, &c);
     ck_assert_int_eq(co_join(d, &rb, 20), -ETIMEDOUT);
     co_lock_release(&c.lock);
