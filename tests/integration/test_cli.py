@@ -4,6 +4,7 @@ on 127.0.0.1 (started and stopped here). Run by ctest; needs CRAWL_BIN and
 TESTSERVER_BIN in the environment."""
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -243,6 +244,20 @@ class CrawlTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0)
         for lib in ("libcurl", "libevent", "c-ares"):
             self.assertIn(lib, p.stdout)
+
+    def test_man_page_in_step_with_help(self):
+        man = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "man", "crawl.1")
+        with open(man) as f:
+            text = f.read()
+        helptext = subprocess.run([CRAWL, "--help"], capture_output=True, text=True).stdout
+        longs = re.findall(r"^\s+(?:-\S, )?--([a-z0-9.-]+)", helptext, re.M)
+        self.assertGreater(len(longs), 30)
+        for name in longs:
+            self.assertIn("\\-\\-" + name.replace("-", "\\-"), text, "--%s missing from crawl.1" % name)
+        if shutil.which("groff"):
+            p = subprocess.run(["groff", "-ww", "-z", "-man", man], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 0)
+            self.assertEqual(p.stderr, "")
 
     def test_unwritable_output(self):
         code, _, err = run(["-q", "-o", "/nonexistent-dir/x.jsonl", self.b + "/status/200"])
