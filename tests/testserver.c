@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <zlib.h>
 
 static struct event_base *base;
@@ -282,6 +283,11 @@ static void handle(struct evhttp_request *req, void *arg)
     }
 }
 
+static int bind_socket_ok(int fd, struct sockaddr_in *sin)
+{
+    return fd >= 0 && bind(fd, (struct sockaddr *)sin, sizeof *sin) == 0;
+}
+
 static void on_signal(evutil_socket_t s, short w, void *arg)
 {
     (void)s;
@@ -302,13 +308,15 @@ static void on_stdin(evutil_socket_t fd, short w, void *arg)
 
 int main(int argc, char **argv)
 {
-    int port = 0;
+    int port = 0, backlog = 1024;
     const char *bind = "127.0.0.1";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
             port = atoi(argv[++i]);
         else if (strcmp(argv[i], "--bind") == 0 && i + 1 < argc)
             bind = argv[++i];
+        else if (strcmp(argv[i], "--backlog") == 0 && i + 1 < argc)
+            backlog = atoi(argv[++i]);
     }
     if (strncmp(bind, "127.", 4) != 0 && strcmp(bind, "::1") != 0) {
         fprintf(stderr, "testserver: refusing to bind %s (loopback only)\n", bind);
@@ -319,7 +327,18 @@ int main(int argc, char **argv)
     struct evhttp *http = evhttp_new(base);
     evhttp_set_gencb(http, handle, NULL);
     evhttp_set_max_headers_size(http, 65536);
-    struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(http, bind, (ev_uint16_t)port);
+    /* Our own listening socket, so the backlog can hold thousands of
+     * simultaneous connects (the benchmark opens 10,000 at once). */
+    struct evhttp_bound_socket *bs = NULL;
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)port);
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (inet_pton(AF_INET, bind, &sin.sin_addr) == 1 && bind_socket_ok(lfd, &sin) && listen(lfd, backlog) == 0)
+        bs = evhttp_accept_socket_with_handle(http, lfd);
     if (!bs) {
         fprintf(stderr, "testserver: cannot bind %s:%d: %s\n", bind, port, strerror(errno));
         return 1;

@@ -26,6 +26,7 @@
 #include "stats.h"
 
 #define READ_BATCH 256
+#define MAX_URL_LEN 8000
 
 typedef struct host_state {
     struct host_state *next;
@@ -263,19 +264,27 @@ static int producer_main(void *arg)
 /* ---- one URL --------------------------------------------------------------------- */
 
 /* Normalize an input line into an absolute http(s) URL, or say why not. */
-static char *input_url(const char *line, char *why, size_t wlen, char **host_out)
+static char *input_url(const char *line, char *why, size_t wlen, char **host_out, long *port_out)
 {
-    char buf[8192];
-    if (strlen(line) >= sizeof buf - 8) {
-        snprintf(why, wlen, "URL longer than %zu bytes", sizeof buf - 8);
+    /* No large buffers here: this runs on a coroutine stack, and every page a
+     * frame touches stays resident for each of thousands of tasks. */
+    if (strlen(line) > MAX_URL_LEN) {
+        snprintf(why, wlen, "URL longer than %d bytes", MAX_URL_LEN);
         return NULL;
     }
-    if (!strstr(line, "://"))
-        snprintf(buf, sizeof buf, "http://%s", line); /* like wget and curl */
-    else
-        snprintf(buf, sizeof buf, "%s", line);
+    char *buf = NULL;
+    if (!strstr(line, "://")) { /* like wget and curl */
+        if (asprintf(&buf, "http://%s", line) < 0)
+            buf = NULL;
+    } else {
+        buf = strdup(line);
+    }
+    if (!buf) {
+        snprintf(why, wlen, "out of memory");
+        return NULL;
+    }
     CURLU *u = curl_url();
-    char *scheme = NULL, *url = NULL, *host = NULL;
+    char *scheme = NULL, *url = NULL, *host = NULL, *port = NULL;
     CURLUcode uc = curl_url_set(u, CURLUPART_URL, buf, CURLU_NON_SUPPORT_SCHEME);
     if (uc != CURLUE_OK) {
         snprintf(why, wlen, "not a valid URL: %s", curl_url_strerror(uc));
@@ -284,18 +293,22 @@ static char *input_url(const char *line, char *why, size_t wlen, char **host_out
         snprintf(why, wlen, "unsupported scheme '%s' (only http and https)", scheme ? scheme : "");
     } else if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
         snprintf(why, wlen, "URL has no host");
-    } else if (curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK) {
+    } else if (curl_url_get(u, CURLUPART_URL, &url, 0) != CURLUE_OK ||
+               curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
         snprintf(why, wlen, "not a valid URL");
     }
     char *res = NULL;
-    if (url && host) {
+    if (url && host && port) {
         res = strdup(url);
         *host_out = strdup(host);
+        *port_out = strtol(port, NULL, 10);
     }
+    curl_free(port);
     curl_free(scheme);
     curl_free(url);
     curl_free(host);
     curl_url_cleanup(u);
+    free(buf);
     return res;
 }
 
@@ -329,13 +342,38 @@ static void write_record(engine *E, json_t *rec)
     }
 }
 
+/* Save a 2xx body under --directory-prefix. Kept out of process() so its
+ * path buffers live on the heap, not on every worker's stack. */
+static void save_body(engine *E, json_t *rec, const char *url, const http_resp *resp)
+{
+    const size_t len = 4096;
+    char *rel = malloc(len), *used = malloc(len), *full = NULL;
+    int rc = rel && used ? savepath_for_url(url, rel, len) : -ENOMEM;
+    if (rc == 0)
+        rc = savepath_write(E->dirfd, rel, resp->body, resp->bytes, used, len);
+    if (rc == 0 && asprintf(&full, "%s/%s", E->cfg->directory_prefix, used) >= 0) {
+        json_object_set_new(rec, "saved_path", jsonl_str(full));
+    } else {
+        if (rc == 0)
+            rc = -ENOMEM;
+        json_object_set_new(rec, "saved_path", json_null());
+        json_object_set_new(rec, "save_error", jsonl_str(strerror(-rc)));
+        fprintf(stderr, "crawl: cannot save %s: %s\n", url, strerror(-rc));
+        note_exit(E, EXIT_IO);
+    }
+    free(full);
+    free(rel);
+    free(used);
+}
+
 static void process(engine *E, char *line)
 {
     const fetcher_cfg *c = E->cfg;
     int64_t t0 = co_now_ns();
     char why[256] = "";
     char *host = NULL;
-    char *url = input_url(line, why, sizeof why, &host);
+    long port = 0;
+    char *url = input_url(line, why, sizeof why, &host, &port);
     json_t *rec = json_object();
     json_object_set_new(rec, "url", jsonl_str(url ? url : line));
     if (!url) {
@@ -360,7 +398,8 @@ static void process(engine *E, char *line)
         have_slot = st == 0;
     }
 
-    http_req req = {.url = url, .explicit_host = true, .keep_body = c->directory_prefix != NULL};
+    http_req req = {.url = url, .host = host, .port = port, .explicit_host = true,
+                    .keep_body = c->directory_prefix != NULL};
     http_resp resp;
     memset(&resp, 0, sizeof resp);
     resp.retry_after_s = -1;
@@ -431,6 +470,7 @@ static void process(engine *E, char *line)
         }
         free(cur);
         cur = strdup(resp.location);
+        req.host = NULL; /* let http_fetch parse the new URL */
         char *nh = url_host(cur);
         req.explicit_host = nh && strcasecmp(nh, host) == 0;
         free(nh);
@@ -476,23 +516,8 @@ static void process(engine *E, char *line)
     json_object_set_new(rec, "remote_ip", resp.remote_ip[0] ? json_string(resp.remote_ip) : json_null());
     json_object_set_new(rec, "http_version", resp.http_version ? json_string(resp.http_version) : json_null());
 
-    /* save the body */
-    if (c->directory_prefix && resp.body && !interrupted && !resp.err && resp.status >= 200 && resp.status < 300) {
-        char rel[4096], used[4096];
-        int rc = savepath_for_url(cur, rel, sizeof rel);
-        if (rc == 0)
-            rc = savepath_write(E->dirfd, rel, resp.body, resp.bytes, used, sizeof used);
-        if (rc == 0) {
-            char full[8300];
-            snprintf(full, sizeof full, "%s/%s", c->directory_prefix, used);
-            json_object_set_new(rec, "saved_path", jsonl_str(full));
-        } else {
-            json_object_set_new(rec, "saved_path", json_null());
-            json_object_set_new(rec, "save_error", jsonl_str(strerror(-rc)));
-            fprintf(stderr, "crawl: cannot save %s: %s\n", cur, strerror(-rc));
-            note_exit(E, EXIT_IO);
-        }
-    }
+    if (c->directory_prefix && resp.body && !interrupted && !resp.err && resp.status >= 200 && resp.status < 300)
+        save_body(E, rec, cur, &resp);
 
     E->st.done++;
     E->st.bytes += resp.bytes;

@@ -16,9 +16,21 @@
 
 #define POOL_MAX 1024
 
+/* Per host:port bookkeeping, to skip libcurl's connection-reuse search when
+ * it cannot succeed: libcurl 7.88 walks every connection to the host for each
+ * new transfer, which is quadratic with thousands of connections to one host. */
+typedef struct conn_host {
+    struct conn_host *next;
+    char *key;         /* "host:port" */
+    long conns;        /* sockets open */
+    long active;       /* transfers in flight */
+    bool multiplexed;  /* answered over HTTP/2 or 3: always look for reuse */
+} conn_host;
+
 typedef struct sock_slot {
     struct event *ev;
     short kind; /* events currently registered, 0 = none */
+    conn_host *host; /* whose connection this socket is */
 } sock_slot;
 
 struct http_client {
@@ -32,6 +44,8 @@ struct http_client {
     CURL **pool;
     size_t npool;
     size_t in_flight;
+    conn_host **hosts;
+    size_t nhosts_b;
 };
 
 typedef struct fetch_op {
@@ -44,6 +58,7 @@ typedef struct fetch_op {
     dns_addrs allowed;
     char refused_ip[64];
     bool keep_body;
+    conn_host *host;
     size_t limit;
     char *body;
     size_t len, cap;
@@ -179,8 +194,34 @@ static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socket
 /* Defence against sockets closed without CURL_POLL_REMOVE (fd reuse). */
 static int close_cb(void *clientp, curl_socket_t s)
 {
-    slot_clear(clientp, s);
+    http_client *c = clientp;
+    slot_clear(c, s);
+    if (s >= 0 && (size_t)s < c->nsocks && c->socks[s].host) {
+        c->socks[s].host->conns--;
+        c->socks[s].host = NULL;
+    }
     return close(s);
+}
+
+static conn_host *conn_host_get(http_client *c, const char *host, long port)
+{
+    char key[300];
+    snprintf(key, sizeof key, "%.255s:%ld", host, port);
+    size_t h = 1469598103934665603ULL;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    h %= c->nhosts_b;
+    for (conn_host *e = c->hosts[h]; e; e = e->next)
+        if (strcmp(e->key, key) == 0)
+            return e;
+    conn_host *e = calloc(1, sizeof *e);
+    if (!e || !(e->key = strdup(key))) {
+        free(e);
+        return NULL;
+    }
+    e->next = c->hosts[h];
+    c->hosts[h] = e;
+    return e;
 }
 
 /* Connect-time policy: only addresses that passed the check may be used. */
@@ -198,7 +239,13 @@ static curl_socket_t open_cb(void *clientp, curlsocktype purpose, struct curl_so
             return CURL_SOCKET_BAD;
         }
     }
-    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    sock_slot *sl = fd >= 0 ? slot_for(op->c, fd) : NULL;
+    if (sl && op->host) {
+        sl->host = op->host;
+        op->host->conns++;
+    }
+    return fd;
 }
 
 static size_t write_cb(char *p, size_t sz, size_t n, void *userp)
@@ -246,7 +293,9 @@ int http_client_new(const http_opts *o, http_client **out)
     c->share = curl_share_init();
     c->timer = evtimer_new(c->base, on_timer, c);
     c->pool = calloc(POOL_MAX, sizeof *c->pool);
-    if (!c->multi || !c->share || !c->timer || !c->pool) {
+    c->nhosts_b = 1024;
+    c->hosts = calloc(c->nhosts_b, sizeof *c->hosts);
+    if (!c->multi || !c->share || !c->timer || !c->pool || !c->hosts) {
         http_client_free(c);
         return -ENOMEM;
     }
@@ -281,24 +330,73 @@ void http_client_free(http_client *c)
     free(c->socks);
     if (c->timer)
         event_free(c->timer);
+    for (size_t i = 0; c->hosts && i < c->nhosts_b; i++)
+        for (conn_host *e = c->hosts[i], *n; e; e = n) {
+            n = e->next;
+            free(e->key);
+            free(e);
+        }
+    free(c->hosts);
     free(c);
+}
+
+/* A new easy handle with every option that is the same for all requests.
+ * Pooled handles keep them (no curl_easy_reset), so a request only sets the
+ * handful of options that change. */
+static CURL *easy_new(http_client *c)
+{
+    const http_opts *o = &c->o;
+    CURL *e = curl_easy_init();
+    if (!e)
+        return NULL;
+    bool use_proxy = o->proxy && *o->proxy;
+    curl_easy_setopt(e, CURLOPT_SHARE, c->share);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_cb);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, c);
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(e, CURLOPT_PROXY, use_proxy ? o->proxy : "");
+    if (o->connect_timeout_ms > 0)
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
+    if (o->timeout_ms > 0)
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
+    if (o->speed_time_s > 0) {
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, o->speed_limit > 0 ? o->speed_limit : 1L);
+        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, o->speed_time_s);
+    }
+    if (o->user_agent)
+        curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent);
+    if (o->headers)
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, o->headers);
+    if (o->insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (o->http_version == 11)
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+    else if (o->http_version == 2)
+        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    return e;
 }
 
 static CURL *easy_get(http_client *c)
 {
     if (c->npool)
         return c->pool[--c->npool];
-    return curl_easy_init();
+    return easy_new(c);
 }
 
 static void easy_put(http_client *c, CURL *e)
 {
-    if (c->npool < POOL_MAX) {
-        curl_easy_reset(e); /* keeps connections, TLS sessions and buffers */
-        c->pool[c->npool++] = e;
-    } else {
+    if (c->npool < POOL_MAX)
+        c->pool[c->npool++] = e; /* keeps its connection association and buffers */
+    else
         curl_easy_cleanup(e);
-    }
 }
 
 void http_resp_free(http_resp *r)
@@ -374,33 +472,39 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     r->retry_after_s = -1;
     const http_opts *o = &c->o;
 
-    CURLU *u = curl_url();
+    CURLU *u = NULL;
     char *scheme = NULL, *host = NULL, *port_s = NULL;
     int rc = 0;
-    if (!u) {
-        fail(r, HTTP_E_INTERNAL, "out of memory");
-        return 0;
+    long port = req->port;
+    const char *hostname = req->host;
+    if (!hostname) {
+        u = curl_url();
+        if (!u) {
+            fail(r, HTTP_E_INTERNAL, "out of memory");
+            return 0;
+        }
+        if (curl_url_set(u, CURLUPART_URL, req->url, 0) != CURLUE_OK ||
+            curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+            curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+            curl_url_get(u, CURLUPART_PORT, &port_s, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+            fail(r, HTTP_E_INVALID_URL, "not a valid URL");
+            goto out_url;
+        }
+        if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+            fail(r, HTTP_E_INVALID_URL, "unsupported scheme '%s' (only http and https)", scheme);
+            goto out_url;
+        }
+        port = strtol(port_s, NULL, 10);
+        hostname = host;
     }
-    if (curl_url_set(u, CURLUPART_URL, req->url, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_PORT, &port_s, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-        fail(r, HTTP_E_INVALID_URL, "not a valid URL");
-        goto out_url;
-    }
-    if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-        fail(r, HTTP_E_INVALID_URL, "unsupported scheme '%s' (only http and https)", scheme);
-        goto out_url;
-    }
-    long port = strtol(port_s, NULL, 10);
     /* curl returns IPv6 hosts with brackets. */
     char bare[256];
-    size_t hl = strlen(host);
-    if (hl >= 2 && host[0] == '[' && hl - 2 < sizeof bare) {
-        memcpy(bare, host + 1, hl - 2);
+    size_t hl = strlen(hostname);
+    if (hl >= 2 && hostname[0] == '[' && hl - 2 < sizeof bare) {
+        memcpy(bare, hostname + 1, hl - 2);
         bare[hl - 2] = 0;
     } else {
-        snprintf(bare, sizeof bare, "%s", host);
+        snprintf(bare, sizeof bare, "%s", hostname);
     }
 
     fetch_op op;
@@ -447,7 +551,9 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
             op.allowed = pub;
             op.policy_checked = true;
         }
-        pins = pin_list(bare, port, &op.allowed);
+        struct sockaddr_storage lit;
+        if (!addr_parse_literal(bare, &lit)) /* curl never resolves literals */
+            pins = pin_list(bare, port, &op.allowed);
     }
 
     CURL *e = easy_get(c);
@@ -456,43 +562,19 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
         curl_slist_free_all(pins);
         goto out_url;
     }
+    /* Only what changes per request; the rest was set once in easy_new(). */
     curl_easy_setopt(e, CURLOPT_URL, req->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)&op);
-    curl_easy_setopt(e, CURLOPT_SHARE, c->share);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &op);
-    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_cb);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &op);
-    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
-    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, c);
-    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-    curl_easy_setopt(e, CURLOPT_PROXY, use_proxy ? o->proxy : "");
-    if (pins)
-        curl_easy_setopt(e, CURLOPT_RESOLVE, pins);
-    if (o->connect_timeout_ms > 0)
-        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
-    if (o->timeout_ms > 0)
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
-    if (o->speed_time_s > 0) {
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, o->speed_limit > 0 ? o->speed_limit : 1L);
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, o->speed_time_s);
-    }
-    if (o->user_agent)
-        curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent);
-    if (o->headers)
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, o->headers);
-    if (o->insecure) {
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    if (o->http_version == 11)
-        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-    else if (o->http_version == 2)
-        curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(e, CURLOPT_RESOLVE, pins);
+    op.host = conn_host_get(c, bare, port);
+    /* No idle connection to this host can exist: skip the reuse search. */
+    bool fresh = op.host && !op.host->multiplexed && op.host->conns <= op.host->active &&
+                 !use_proxy && o->max_per_host_conns == 0;
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
+    if (op.host)
+        op.host->active++;
 
     if (curl_multi_add_handle(c->multi, e) != CURLM_OK) {
         fail(r, HTTP_E_INTERNAL, "could not start the transfer");
@@ -503,6 +585,8 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     c->in_flight++;
     int st = co_future_await(&op.done, NULL, CO_FOREVER);
     c->in_flight--;
+    if (op.host)
+        op.host->active--;
     if (!op.finished) {
         /* Cancelled or deadline: remove the transfer cleanly. We run on a task,
          * not inside a curl callback, so this call is allowed. */
@@ -530,6 +614,8 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     if (curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &s) == CURLE_OK && s)
         snprintf(r->remote_ip, sizeof r->remote_ip, "%s", s);
     curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &ver);
+    if (op.host && ver >= CURL_HTTP_VERSION_2_0)
+        op.host->multiplexed = true;
     r->http_version = ver == CURL_HTTP_VERSION_1_0 ? "1.0"
                     : ver == CURL_HTTP_VERSION_1_1 ? "1.1"
                     : ver == CURL_HTTP_VERSION_2_0 ? "2"

@@ -65,6 +65,10 @@ typedef struct http_opts {
 
 typedef struct http_req {
     const char *url;
+    /* Optional, when the caller already parsed the URL (saves a parse):
+     * host as curl's URL API returns it, and the effective port. */
+    const char *host;
+    long port;
     bool explicit_host; /* named by the user: any address allowed */
     bool keep_body;     /* keep the body in memory (resp.body) */
 } http_req;

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""fetch_bench: crawl against its peers, measured in one run on this machine.
+
+Serves a generated site with nginx on 127.0.0.1 (pinned to CPU 1) and runs,
+each pinned to CPU 0:
+  wrk (the ceiling), crawl, curl --parallel, wget2, aria2c, Python aiohttp
+fetching the same URL list at concurrency 100; then crawl (and aiohttp, and
+curl --parallel, which caps at 300 transfers) making 10,000 concurrent
+requests to an endpoint that answers after 1 second (the project's test server).
+Reports wall time, requests/s, peak RSS and CPU for each, and ratios.
+
+Usage: bench/fetch_bench.py [--urls N] [--slow N] [--build DIR] [--skip-peers]
+Needs: nginx-light wrk wget2 aria2 python3-aiohttp curl (bench/run.sh installs them).
+Traffic goes to 127.0.0.1 only, with bounded request counts.
+"""
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_port(port, timeout=10):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("server on %d did not come up" % port)
+
+
+def measure(name, argv, stdin=None, env=None):
+    """Run argv pinned to CPU 0; return wall, rusage."""
+    full = ["taskset", "-c", "0"] + argv
+    t0 = time.monotonic()
+    p = subprocess.Popen(full, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    if stdin:
+        p.stdin.write(stdin.encode())
+        p.stdin.close()
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t0
+    err = p.stderr.read().decode(errors="replace")
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return {"name": name, "wall": wall, "rss_mib": ru.ru_maxrss / 1024.0,
+            "cpu": ru.ru_utime + ru.ru_stime, "rc": p.returncode, "err": err[-400:]}
+
+
+def table(title, rows, n, ref_names):
+    print("\n" + title)
+    print("%-22s %9s %10s %10s %9s %8s  %s" % ("client", "wall s", "req/s", "peak MiB", "CPU s", "rc", "ratios"))
+    rates = {r["name"]: n / r["wall"] for r in rows}
+    for r in rows:
+        rate = n / r["wall"]
+        ratios = "  ".join("%.2fx %s" % (rate / rates[x], x) for x in ref_names if x in rates and x != r["name"])
+        print("%-22s %9.2f %10.0f %10.1f %9.2f %8d  %s" % (r["name"], r["wall"], rate, r["rss_mib"], r["cpu"], r["rc"], ratios))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--urls", type=int, default=20000)
+    ap.add_argument("--slow", type=int, default=10000)
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    ap.add_argument("--skip-peers", action="store_true")
+    a = ap.parse_args()
+    crawl = os.path.abspath(os.path.join(a.build, "crawl"))
+    testserver = os.path.abspath(os.path.join(a.build, "tests", "testserver"))
+    tmp = tempfile.mkdtemp(prefix="crawl-bench-")
+    procs = []
+    try:
+        site = os.path.join(tmp, "site")
+        os.makedirs(os.path.join(site, "p"))
+        body = "<html><body>" + ("x" * 900) + "</body></html>\n"
+        for i in range(a.urls):
+            with open(os.path.join(site, "p", "%d.html" % i), "w") as f:
+                f.write(body)
+        port = free_port()
+        conf = os.path.join(tmp, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write("""user root; worker_processes 1; worker_cpu_affinity 10; daemon off;
+pid %(t)s/nginx.pid; error_log %(t)s/error.log; worker_rlimit_nofile 20000;
+events { worker_connections 16000; multi_accept on; }
+http { access_log off; keepalive_requests 1000000; keepalive_timeout 60;
+  client_body_temp_path %(t)s; proxy_temp_path %(t)s; fastcgi_temp_path %(t)s;
+  uwsgi_temp_path %(t)s; scgi_temp_path %(t)s; open_file_cache max=30000;
+  server { listen 127.0.0.1:%(p)d backlog=16384; root %(s)s; } }
+""" % {"t": tmp, "p": port, "s": site})
+        procs.append(subprocess.Popen(["nginx", "-c", conf], stderr=subprocess.DEVNULL))
+        wait_port(port)
+        base = "http://127.0.0.1:%d" % port
+        urls = ["%s/p/%d.html" % (base, i) for i in range(a.urls)]
+        ulist = os.path.join(tmp, "urls.txt")
+        with open(ulist, "w") as f:
+            f.write("\n".join(urls) + "\n")
+        out = os.path.join(tmp, "out.jsonl")
+        dl = os.path.join(tmp, "dl")
+        os.makedirs(dl)
+
+        rows = []
+        rows.append(measure("wrk -t1 -c100", ["wrk", "-t1", "-c100", "-d5s", urls[0]]))
+        # wrk ran for 5 s: get its request count from its own report
+        w = subprocess.run(["taskset", "-c", "0", "wrk", "-t1", "-c100", "-d5s", urls[0]], capture_output=True, text=True)
+        wrk_rate = 0.0
+        for line in w.stdout.splitlines():
+            if line.startswith("Requests/sec:"):
+                wrk_rate = float(line.split()[1])
+        rows = []
+        rows.append(measure("crawl -j100", [crawl, "-q", "-j", "100", "-i", ulist, "-o", out]))
+        with open(out) as f:
+            recs = sum(1 for _ in f)
+        if not a.skip_peers:
+            cfg = os.path.join(tmp, "curl.cfg")
+            with open(cfg, "w") as f:
+                for u in urls:
+                    f.write('url = "%s"\noutput = "/dev/null"\n' % u)
+            rows.append(measure("curl --parallel 100", ["curl", "-s", "--parallel", "--parallel-max", "100", "-K", cfg]))
+            rows.append(measure("wget2 100 threads", ["wget2", "-q", "--max-threads=100", "--no-robots", "-i", ulist,
+                                                      "-O", "/dev/null"]))
+            rows.append(measure("aria2c -j100", ["aria2c", "-q", "-j", "100", "-i", ulist, "-d", dl,
+                                                  "--allow-overwrite=true", "--auto-file-renaming=false",
+                                                  "--max-connection-per-server=16", "--file-allocation=none"]))
+            rows.append(measure("python aiohttp 100", ["/usr/bin/python3", os.path.join(HERE, "aiohttp_fetch.py"),
+                                                        ulist, "100"]))
+        n = a.urls
+        print("machine: %s, %d CPUs; nginx on CPU 1, clients on CPU 0" % (os.uname().release, os.cpu_count()))
+        print("crawl wrote %d records for %d URLs" % (recs, n))
+        table("%d URLs, concurrency 100" % n, rows, n, ["crawl -j100", "curl --parallel 100"])
+        crawl_rate = n / rows[0]["wall"]
+        peers = [n / r["wall"] for r in rows[1:] if r["rc"] == 0]
+        print("wrk -t1 -c100 (same URL, ceiling): %.0f req/s" % wrk_rate)
+        print("crawl_rps=%.0f" % crawl_rate)
+        if peers:
+            print("crawl_vs_fastest_peer=%.2f" % (crawl_rate / max(peers)))
+        if wrk_rate:
+            print("crawl_vs_wrk=%.2f" % (crawl_rate / wrk_rate))
+
+        # 10,000 concurrent requests to a 1-second endpoint
+        sp = subprocess.Popen(["taskset", "-c", "1", testserver, "--backlog", "20000"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+        procs.append(sp)
+        sport = int(sp.stdout.readline().split()[1])
+        slow = ["http://127.0.0.1:%d/delay/1000?i=%d" % (sport, i) for i in range(a.slow)]
+        slist = os.path.join(tmp, "slow.txt")
+        with open(slist, "w") as f:
+            f.write("\n".join(slow) + "\n")
+        rows = [measure("crawl -j%d" % a.slow, [crawl, "-q", "-j", str(a.slow), "--timeout", "60s",
+                                                  "-i", slist, "-o", out])]
+        with open(out) as f:
+            ok = sum(1 for l in f if '"status":200' in l)
+        if not a.skip_peers:
+            rows.append(measure("python aiohttp %d" % a.slow, ["/usr/bin/python3", os.path.join(HERE, "aiohttp_fetch.py"),
+                                                                 slist, str(a.slow)]))
+        table("%d concurrent requests to a 1-second endpoint" % a.slow, rows, a.slow, ["crawl -j%d" % a.slow])
+        print("crawl: %d of %d answered 200" % (ok, a.slow))
+        print("slow_wall_s=%.2f" % rows[0]["wall"])
+        print("slow_peak_rss_mib=%.1f" % rows[0]["rss_mib"])
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
