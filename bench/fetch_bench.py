@@ -98,7 +98,7 @@ pid %(t)s/nginx.pid; error_log %(t)s/error.log; worker_rlimit_nofile 20000;
 events { worker_connections 16000; multi_accept on; }
 http { access_log off; keepalive_requests 1000000; keepalive_timeout 60;
   client_body_temp_path %(t)s; proxy_temp_path %(t)s; fastcgi_temp_path %(t)s;
-  uwsgi_temp_path %(t)s; scgi_temp_path %(t)s; open_file_cache max=30000;
+  uwsgi_temp_path %(t)s; scgi_temp_path %(t)s;
   server { listen 127.0.0.1:%(p)d backlog=16384; root %(s)s; } }
 """ % {"t": tmp, "p": port, "s": site})
         procs.append(subprocess.Popen(["nginx", "-c", conf], stderr=subprocess.DEVNULL))
