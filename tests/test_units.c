@@ -44,7 +44,7 @@ static int main_dns(void *arg)
     ck_assert_int_eq(dns_resolve(c.d, "127.0.0.1", &a, 1000), 0);
     ck_assert_int_eq(a.n, 1);
     ck_assert_int_eq(dns_resolve(c.d, "[::1]", &a, 1000), 0);
-    ck_assert_int_eq(a.addr[0].ss_family, AF_INET6);
+    ck_assert_int_eq(a.addr[0].sa.sa_family, AF_INET6);
     uint64_t q, h;
     dns_counters(c.d, &q, &h);
     ck_assert_uint_eq(q, 0);
@@ -192,7 +192,7 @@ END_TEST
 
 static const char *reason(const char *ip)
 {
-    struct sockaddr_storage ss;
+    net_addr ss;
     ck_assert(addr_parse_literal(ip, &ss));
     return addr_restricted_reason((struct sockaddr *)&ss);
 }

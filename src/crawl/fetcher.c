@@ -44,6 +44,7 @@ typedef struct engine {
     jsonl *out;
     int dirfd;
     co_queue q;
+    co_queue records;   /* finished records, to the writer task */
     host_state **hosts;
     size_t nhosts_b;
     tbucket global_tb;
@@ -213,11 +214,41 @@ static void *read_batch(void *arg)
     return NULL;
 }
 
-static int enqueue(engine *E, char *url)
+/* A queued URL, validated and normalized by the producer. URL parsing uses
+ * libcurl's URL API, whose printf machinery takes about 5 KiB of stack: doing
+ * it here, on the one producer task, keeps it off every worker's stack. */
+typedef struct fetch_item {
+    char *line;  /* the input line as read */
+    char *url;   /* normalized absolute URL, or NULL if invalid */
+    char *host;
+    long port;
+    char why[160];
+} fetch_item;
+
+static char *input_url(const char *line, char *why, size_t wlen, char **host_out, long *port_out);
+
+static void item_free(fetch_item *it)
 {
-    int st = co_queue_put(&E->q, url, CO_FOREVER);
+    free(it->line);
+    free(it->url);
+    free(it->host);
+    free(it);
+}
+
+/* Takes ownership of line. */
+static int enqueue(engine *E, char *line)
+{
+    fetch_item *it = calloc(1, sizeof *it);
+    if (!it || !line) {
+        free(it);
+        free(line);
+        return -ENOMEM;
+    }
+    it->line = line;
+    it->url = input_url(line, it->why, sizeof it->why, &it->host, &it->port);
+    int st = co_queue_put(&E->q, it, CO_FOREVER);
     if (st < 0)
-        free(url);
+        item_free(it);
     else
         E->st.queued_total++;
     return st;
@@ -333,12 +364,28 @@ static json_t *error_obj(const char *kind, const char *msg)
 
 static double round1(double v) { return (double)(long long)(v * 10 + 0.5) / 10; }
 
+/* Workers hand finished records to the single writer task: records come out
+ * whole and in completion order, and the deep serialization (jansson,
+ * printf of reals) runs on one stack instead of touching an extra page of
+ * every worker's stack. The queue is unbounded, so handing over never waits. */
 static void write_record(engine *E, json_t *rec)
 {
-    int err = jsonl_write(E->out, rec);
-    if (err < 0 && E->exit_code != EXIT_IO) {
-        fprintf(stderr, "crawl: cannot write output: %s\n", strerror(-err));
-        note_exit(E, EXIT_IO);
+    if (co_queue_try_put(&E->records, rec) < 0)
+        json_decref(rec); /* only after the writer is gone: cannot happen */
+}
+
+static int writer_main(void *arg)
+{
+    engine *E = arg;
+    for (;;) {
+        void *rec;
+        if (co_queue_get(&E->records, &rec, CO_FOREVER) < 0)
+            return 0; /* closed and drained */
+        int err = jsonl_write(E->out, rec);
+        if (err < 0 && E->exit_code != EXIT_IO) {
+            fprintf(stderr, "crawl: cannot write output: %s\n", strerror(-err));
+            note_exit(E, EXIT_IO);
+        }
     }
 }
 
@@ -366,21 +413,19 @@ static void save_body(engine *E, json_t *rec, const char *url, const http_resp *
     free(used);
 }
 
-static void process(engine *E, char *line)
+static void process(engine *E, fetch_item *it)
 {
     const fetcher_cfg *c = E->cfg;
     int64_t t0 = co_now_ns();
-    char why[256] = "";
-    char *host = NULL;
-    long port = 0;
-    char *url = input_url(line, why, sizeof why, &host, &port);
+    const char *url = it->url, *host = it->host;
+    long port = it->port;
     json_t *rec = json_object();
-    json_object_set_new(rec, "url", jsonl_str(url ? url : line));
+    json_object_set_new(rec, "url", jsonl_str(url ? url : it->line));
     if (!url) {
         json_object_set_new(rec, "final_url", json_null());
         json_object_set_new(rec, "status", json_null());
-        json_object_set_new(rec, "error", error_obj("invalid_url", why));
-        json_object_set_new(rec, "input", jsonl_str(line));
+        json_object_set_new(rec, "error", error_obj("invalid_url", it->why));
+        json_object_set_new(rec, "input", jsonl_str(it->line));
         E->st.done++;
         E->st.errors++;
         E->st.by_err[HTTP_E_INVALID_URL]++;
@@ -407,7 +452,7 @@ static void process(engine *E, char *line)
     char *cur = strdup(url);
     int attempts = 0;
     bool redirect_err = false;
-    char redirect_msg[256] = "";
+    char redirect_msg[160] = "";
     bool fetched = false;
     E->st.in_flight++;
     for (long hop = 0; st == 0; hop++) {
@@ -460,7 +505,7 @@ static void process(engine *E, char *line)
             loop = strcmp(json_string_value(json_object_get(json_array_get(hops, i), "url")), resp.location) == 0;
         if (loop) {
             redirect_err = true;
-            snprintf(redirect_msg, sizeof redirect_msg, "redirect loop at %.200s", resp.location);
+            snprintf(redirect_msg, sizeof redirect_msg, "redirect loop at %.120s", resp.location);
             break;
         }
         if (strncmp(resp.location, "http://", 7) != 0 && strncmp(resp.location, "https://", 8) != 0) {
@@ -536,8 +581,6 @@ static void process(engine *E, char *line)
     write_record(E, rec);
     http_resp_free(&resp);
     free(cur);
-    free(url);
-    free(host);
 }
 
 static int worker_main(void *arg)
@@ -553,7 +596,7 @@ static int worker_main(void *arg)
         } else {
             process(E, item);
         }
-        free(item);
+        item_free(item);
         co_queue_task_done(&E->q);
     }
 }
@@ -687,7 +730,7 @@ int fetcher_main(void *arg)
     tb_init(&E.global_tb, E.cfg->rate, 1, co_now_ns());
     co_group_init(&E.workers);
     int code = E.hosts ? setup(&E) : EXIT_GENERIC;
-    if (code == 0 && co_queue_init(&E.q, (size_t)E.cfg->concurrency * 2) < 0)
+    if (code == 0 && (co_queue_init(&E.q, (size_t)E.cfg->concurrency * 2) < 0 || co_queue_init(&E.records, 0) < 0))
         code = EXIT_GENERIC;
     if (code != 0)
         goto cleanup;
@@ -700,6 +743,7 @@ int fetcher_main(void *arg)
     event_add(E.sig_term, NULL);
 
     co_task *ticker = co_spawn(ticker_main, &E);
+    co_task *writer = co_spawn(writer_main, &E);
     E.producer = co_spawn(producer_main, &E);
     for (long i = 0; i < E.cfg->concurrency; i++)
         if (co_group_spawn(&E.workers, worker_main, &E, NULL) < 0)
@@ -709,13 +753,18 @@ int fetcher_main(void *arg)
     co_cancel(E.producer); /* if workers ended early, the producer must not block */
     co_join(E.producer, NULL, CO_FOREVER);
     co_task_release(E.producer);
+    co_queue_close(&E.records); /* the writer drains what is left, then ends */
+    co_shield_begin();
+    co_join(writer, NULL, CO_FOREVER);
+    co_shield_end();
+    co_task_release(writer);
     co_event_set(&E.finished);
     co_join(ticker, NULL, CO_FOREVER);
     co_task_release(ticker);
     /* URLs left in the queue after a stop were read but never fetched. */
     void *item;
     while (co_queue_try_get(&E.q, &item) == 0) {
-        free(item);
+        item_free(item);
         E.dropped++;
     }
     event_free(E.sig_int);
@@ -739,6 +788,8 @@ cleanup:
     }
     if (E.q.buf)
         co_queue_destroy(&E.q);
+    if (E.records.buf)
+        co_queue_destroy(&E.records);
     co_exec_free(E.exec);
     http_client_free(E.http);
     dns_free(E.dns);

@@ -81,7 +81,7 @@ const char *addr_to_string(const struct sockaddr *sa, char *buf, size_t len)
     return buf;
 }
 
-bool addr_parse_literal(const char *s, struct sockaddr_storage *out)
+bool addr_parse_literal(const char *s, net_addr *out)
 {
     memset(out, 0, sizeof *out);
     struct sockaddr_in *in = (struct sockaddr_in *)out;

@@ -11,7 +11,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+
+/* One IPv4 or IPv6 address (28 bytes, not sockaddr_storage's 128: these
+ * live in every fetch's frame on a coroutine stack). */
+typedef union net_addr {
+    struct sockaddr sa;
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+} net_addr;
 
 /* NULL if the address is public; else a short reason ("loopback", ...). */
 const char *addr_restricted_reason(const struct sockaddr *sa);
@@ -19,7 +28,7 @@ static inline bool addr_is_restricted(const struct sockaddr *sa) { return addr_r
 /* Numeric form without port, into buf (at least 64 bytes). */
 const char *addr_to_string(const struct sockaddr *sa, char *buf, size_t len);
 /* Parse a numeric IPv4/IPv6 literal (brackets allowed). true on success. */
-bool addr_parse_literal(const char *s, struct sockaddr_storage *out);
+bool addr_parse_literal(const char *s, net_addr *out);
 bool addr_equal(const struct sockaddr *a, const struct sockaddr *b);
 
 #endif

@@ -267,7 +267,7 @@ static void lower(char *dst, const char *src, size_t n)
 
 int dns_add_static(dns_resolver *d, const char *host, const char *addr)
 {
-    struct sockaddr_storage ss;
+    net_addr ss;
     if (!addr_parse_literal(addr, &ss))
         return -EINVAL;
     char h[256];
@@ -326,7 +326,9 @@ static void on_answer(void *arg, int status, int timeouts, struct ares_addrinfo 
         for (struct ares_addrinfo_node *n = res->nodes; n && e->addrs.n < DNS_MAX_ADDRS; n = n->ai_next) {
             if (n->ai_family != AF_INET && n->ai_family != AF_INET6)
                 continue;
-            memset(&e->addrs.addr[e->addrs.n], 0, sizeof(struct sockaddr_storage));
+            if (n->ai_addrlen > sizeof(net_addr))
+                continue;
+            memset(&e->addrs.addr[e->addrs.n], 0, sizeof(net_addr));
             memcpy(&e->addrs.addr[e->addrs.n], n->ai_addr, n->ai_addrlen);
             e->addrs.n++;
             if (n->ai_ttl >= 0 && n->ai_ttl < ttl)
@@ -346,7 +348,7 @@ static void on_answer(void *arg, int status, int timeouts, struct ares_addrinfo 
 
 int dns_resolve(dns_resolver *d, const char *host, dns_addrs *out, int64_t timeout_ms)
 {
-    struct sockaddr_storage lit;
+    net_addr lit;
     if (addr_parse_literal(host, &lit)) {
         out->n = 1;
         out->addr[0] = lit;

@@ -17,12 +17,13 @@
 #include <sys/socket.h>
 
 #include "crawl/co.h"
+#include "net/addr.h"
 
 #define DNS_MAX_ADDRS 8
 
 typedef struct dns_addrs {
     int n;
-    struct sockaddr_storage addr[DNS_MAX_ADDRS];
+    net_addr addr[DNS_MAX_ADDRS];
 } dns_addrs;
 
 typedef struct dns_opts {

@@ -67,6 +67,34 @@ typedef struct fetch_op {
     bool write_failed;
 } fetch_op;
 
+/* Append s to buf (capacity cap, length *len), truncating. Used instead of
+ * snprintf on the fetch path: glibc's printf needs ~2 KiB of stack, and every
+ * page a fetch touches stays resident on each of thousands of coroutine stacks. */
+static void buf_add(char *buf, size_t cap, size_t *len, const char *s)
+{
+    size_t n = strlen(s);
+    if (*len + n >= cap)
+        n = *len + 1 < cap ? cap - *len - 1 : 0;
+    memcpy(buf + *len, s, n);
+    *len += n;
+    buf[*len] = 0;
+}
+
+static void buf_add_long(char *buf, size_t cap, size_t *len, long v)
+{
+    char d[24];
+    int n = 0;
+    unsigned long u = v > 0 ? (unsigned long)v : 0;
+    do
+        d[n++] = (char)('0' + u % 10);
+    while ((u /= 10) && n < 22);
+    char out[24];
+    for (int i = 0; i < n; i++)
+        out[i] = d[n - 1 - i];
+    out[n] = 0;
+    buf_add(buf, cap, len, out);
+}
+
 const char *http_err_name(http_err e)
 {
     static const char *names[] = {"", "dns", "connect", "tls", "timeout", "too_large", "policy",
@@ -205,8 +233,14 @@ static int close_cb(void *clientp, curl_socket_t s)
 
 static conn_host *conn_host_get(http_client *c, const char *host, long port)
 {
+    /* "host:port", built by hand: printf would take ~2 KiB of the calling
+     * coroutine's stack for this. */
     char key[300];
-    snprintf(key, sizeof key, "%.255s:%ld", host, port);
+    size_t kl = 0;
+    key[0] = 0;
+    buf_add(key, sizeof key, &kl, host);
+    buf_add(key, sizeof key, &kl, ":");
+    buf_add_long(key, sizeof key, &kl, port);
     size_t h = 1469598103934665603ULL;
     for (const char *p = key; *p; p++)
         h = (h ^ (unsigned char)*p) * 1099511628211ULL;
@@ -453,17 +487,60 @@ static http_err map_curl(CURLcode code)
 static double us_to_ms(curl_off_t us) { return (double)us / 1000.0; }
 
 /* Build "+host:port:addr1,addr2" for CURLOPT_RESOLVE. */
-static struct curl_slist *pin_list(const char *host, long port, const dns_addrs *a)
+/* noinline and heap-backed: keeps http_fetch's frame (on a coroutine
+ * stack) small. */
+static __attribute__((noinline)) struct curl_slist *pin_list(const char *host, long port, const dns_addrs *a)
 {
-    char buf[1024];
-    int n = snprintf(buf, sizeof buf, "+%s:%ld:", host, port);
-    for (int i = 0; i < a->n && n < (int)sizeof buf - 70; i++) {
+    enum { LEN = 1024 };
+    char *buf = malloc(LEN);
+    if (!buf)
+        return NULL;
+    size_t n = 0;
+    buf[0] = 0;
+    buf_add(buf, LEN, &n, "+");
+    buf_add(buf, LEN, &n, host);
+    buf_add(buf, LEN, &n, ":");
+    buf_add_long(buf, LEN, &n, port);
+    buf_add(buf, LEN, &n, ":");
+    for (int i = 0; i < a->n; i++) {
         char ip[64];
         addr_to_string((const struct sockaddr *)&a->addr[i], ip, sizeof ip);
-        bool v6 = a->addr[i].ss_family == AF_INET6;
-        n += snprintf(buf + n, sizeof buf - (size_t)n, "%s%s%s%s", i ? "," : "", v6 ? "[" : "", ip, v6 ? "]" : "");
+        bool v6 = a->addr[i].sa.sa_family == AF_INET6;
+        if (i)
+            buf_add(buf, LEN, &n, ",");
+        buf_add(buf, LEN, &n, v6 ? "[" : "");
+        buf_add(buf, LEN, &n, ip);
+        buf_add(buf, LEN, &n, v6 ? "]" : "");
     }
-    return curl_slist_append(NULL, buf);
+    struct curl_slist *l = curl_slist_append(NULL, buf);
+    free(buf);
+    return l;
+}
+
+/* Address policy for hosts the user did not name: keep only public
+ * addresses; refuse (-EPERM, r filled) if none is left. noinline to keep
+ * http_fetch's frame small. */
+static __attribute__((noinline)) int keep_public(dns_addrs *a, const char *host, http_resp *r)
+{
+    dns_addrs pub = {.n = 0};
+    const char *why = NULL;
+    char ip[64] = "";
+    for (int i = 0; i < a->n; i++) {
+        const char *w = addr_restricted_reason(&a->addr[i].sa);
+        if (!w)
+            pub.addr[pub.n++] = a->addr[i];
+        else if (!why) {
+            why = w;
+            addr_to_string(&a->addr[i].sa, ip, sizeof ip);
+        }
+    }
+    if (pub.n == 0) {
+        fail(r, HTTP_E_POLICY, "refused: %s resolves to %s address %s (use --allow-private-addresses)", host,
+             why ? why : "a restricted", ip);
+        return -EPERM;
+    }
+    *a = pub;
+    return 0;
 }
 
 int http_fetch(http_client *c, const http_req *req, http_resp *r)
@@ -504,7 +581,9 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
         memcpy(bare, hostname + 1, hl - 2);
         bare[hl - 2] = 0;
     } else {
-        snprintf(bare, sizeof bare, "%s", hostname);
+        size_t bl = 0;
+        bare[0] = 0;
+        buf_add(bare, sizeof bare, &bl, hostname);
     }
 
     fetch_op op;
@@ -530,28 +609,11 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
             goto out_url;
         }
         if (!req->explicit_host && !o->allow_private) {
-            /* Keep only public addresses; refuse if none is left. */
-            dns_addrs pub = {.n = 0};
-            const char *why = NULL;
-            char ip[64] = "";
-            for (int i = 0; i < op.allowed.n; i++) {
-                const char *w = addr_restricted_reason((struct sockaddr *)&op.allowed.addr[i]);
-                if (!w)
-                    pub.addr[pub.n++] = op.allowed.addr[i];
-                else if (!why) {
-                    why = w;
-                    addr_to_string((struct sockaddr *)&op.allowed.addr[i], ip, sizeof ip);
-                }
-            }
-            if (pub.n == 0) {
-                fail(r, HTTP_E_POLICY, "refused: %s resolves to %s address %s (use --allow-private-addresses)",
-                     bare, why ? why : "a restricted", ip);
+            if (keep_public(&op.allowed, bare, r) < 0)
                 goto out_url;
-            }
-            op.allowed = pub;
             op.policy_checked = true;
         }
-        struct sockaddr_storage lit;
+        net_addr lit;
         if (!addr_parse_literal(bare, &lit)) /* curl never resolves literals */
             pins = pin_list(bare, port, &op.allowed);
     }
@@ -612,7 +674,10 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
         r->retry_after_s = (int64_t)ra;
     s = NULL;
     if (curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &s) == CURLE_OK && s)
-        snprintf(r->remote_ip, sizeof r->remote_ip, "%s", s);
+    {
+        size_t il = 0;
+        buf_add(r->remote_ip, sizeof r->remote_ip, &il, s);
+    }
     curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &ver);
     if (op.host && ver >= CURL_HTTP_VERSION_2_0)
         op.host->multiplexed = true;
