@@ -5,6 +5,8 @@ TESTSERVER_BIN in the environment."""
 import json
 import os
 import re
+import resource
+import sys
 import shutil
 import signal
 import subprocess
@@ -286,6 +288,54 @@ class CrawlTest(unittest.TestCase):
             self.assertEqual(code, 0)
         finally:
             other.stop()
+
+    # ---- TLS ------------------------------------------------------------------------------------
+    def test_tls_verification(self):
+        if not shutil.which("openssl"):
+            self.skipTest("openssl not installed")
+        here = os.path.dirname(os.path.abspath(__file__))
+        p = subprocess.Popen([sys.executable, os.path.join(here, "tls_server.py")], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+        try:
+            port = int(p.stdout.readline().split()[1])
+            url = "https://localhost:%d/x" % port
+            code, recs, _ = run(["-q", "--retries", "0", url])
+            self.assertEqual(code, 5)
+            self.assertEqual(recs[0]["error"]["kind"], "tls")
+            code, recs, _ = run(["-q", "--insecure", url])
+            self.assertEqual(code, 0)
+            self.assertEqual(recs[0]["status"], 200)
+            self.assertEqual(recs[0]["bytes"], 7)
+            self.assertGreaterEqual(recs[0]["timings"]["tls_ms"], 0)
+        finally:
+            p.stdin.close()
+            p.wait(10)
+
+    # ---- long lists, progress, summary ---------------------------------------------------------
+    def test_long_list_memory_flat(self):
+        inp = os.path.join(self.tmp, "long.txt")
+        with open(inp, "w") as f:
+            for i in range(100000):
+                f.write("%s/status/204?i=%d\n" % (self.b, i))
+        out = os.path.join(self.tmp, "long.jsonl")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        code, _, _ = run(["-q", "-j", "50", "-i", inp, "-o", out], timeout=300)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        self.assertEqual(code, 0)
+        with open(out) as f:
+            self.assertEqual(sum(1 for _ in f), 100000)
+        # the input is 5 MB and the output 40 MB; the fetcher stays small
+        if not os.environ.get("CRAWL_SANITIZED"):
+            self.assertLess(max(before, after), 64 * 1024, "peak RSS %d KiB" % max(before, after))
+
+    def test_progress_and_summary(self):
+        code, _, err = run(["--progress=bar", "-j", "4"] + ["%s/delay/300?i=%d" % (self.b, i) for i in range(8)])
+        self.assertEqual(code, 0)
+        self.assertIn("done", err)
+        self.assertIn("in flight", err)
+        self.assertRegex(err, r"crawl: 8 fetched in [0-9.]+s .* 2xx=8.*p50 [0-9.]+ms p95 [0-9.]+ms p99")
+        code, _, err = run(["-q", self.b + "/status/200"])
+        self.assertEqual(err, "")
 
     # ---- signals --------------------------------------------------------------------------------
     def test_sigterm_drains_and_output_is_valid(self):
