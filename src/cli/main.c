@@ -1,17 +1,23 @@
-/* main: the crawl command. Parses the option table, maps it onto the engine
- * configuration and runs the engine as the main task of a coroutine loop. */
+/* main: the crawl command. Parses the command line (and, with --config, a
+ * configuration file), maps each job's settings onto the engine
+ * configuration, and runs the engine(s) as tasks of one coroutine loop. */
 #include <ares.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <event2/event.h>
 #include <jansson.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/config.h"
 #include "cli/options.h"
 #include "crawl/co.h"
+#include "crawl/co_group.h"
+#include "crawl/co_sync.h"
 #include "crawl/fetcher.h"
 
 #ifndef CRAWL_VERSION
@@ -27,6 +33,17 @@ static void print_version(void)
     printf("c-ares %s\n", ares_version(NULL));
     printf("jansson %s\n", jansson_version_str());
 }
+
+/* One job: its settings and what the engine needs kept alive. */
+typedef struct job {
+    const char *name;
+    crawl_opts o;
+    fetcher_cfg cfg;
+    struct curl_slist *headers;
+    char *dns_servers;
+    char ua[64];
+    int result;
+} job;
 
 static char *join_list(const str_list *l)
 {
@@ -44,100 +61,375 @@ static char *join_list(const str_list *l)
     return s;
 }
 
+/* Fill j->cfg from j->o. 0, or -1 after printing a message. */
+static int build_cfg(job *j)
+{
+    crawl_opts *o = &j->o;
+    for (size_t i = 0; i < o->headers.n; i++) {
+        if (!strchr(o->headers.v[i], ':')) {
+            fprintf(stderr, "crawl: --header '%s': expected 'Name: value'\n", o->headers.v[i]);
+            return -1;
+        }
+        j->headers = curl_slist_append(j->headers, o->headers.v[i]);
+    }
+    snprintf(j->ua, sizeof j->ua, "crawl/%s", CRAWL_VERSION);
+    j->dns_servers = join_list(&o->dns_servers);
+    j->cfg = (fetcher_cfg){
+        .name = j->name,
+        .http = {
+            .connect_timeout_ms = o->connect_timeout_ms,
+            .timeout_ms = o->timeout_ms,
+            .speed_limit = o->speed_limit,
+            .speed_time_s = (long)((o->speed_time_ms + 999) / 1000),
+            .max_total_conns = o->concurrency,
+            .max_per_host_conns = o->max_per_host,
+            .max_body = (size_t)o->max_body,
+            .user_agent = o->user_agent ? o->user_agent : j->ua,
+            .headers = j->headers,
+            .proxy = o->proxy,
+            .insecure = o->insecure,
+            .http_version = o->http_version,
+            .allow_private = o->allow_private,
+        },
+        .urls = (const char *const *)o->urls.v,
+        .nurls = o->urls.n,
+        .inputs = (const char *const *)o->input_files.v,
+        .ninputs = o->input_files.n,
+        .output = o->output,
+        .directory_prefix = o->directory_prefix,
+        .concurrency = o->concurrency,
+        .max_per_host = o->max_per_host,
+        .rate = o->rate,
+        .host_rate = o->host_rate,
+        .retries = o->retries,
+        .retry_delay_ms = o->retry_delay_ms,
+        .max_retry_delay_ms = o->max_retry_delay_ms,
+        .location = o->location,
+        .max_redirs = o->max_redirs,
+        .dns_servers = j->dns_servers,
+        .dns_timeout_ms = o->dns_timeout_ms,
+        .resolve = (const char *const *)o->resolve.v,
+        .nresolve = o->resolve.n,
+        .progress = !o->quiet && (o->progress == PROGRESS_BAR || (o->progress == PROGRESS_AUTO && isatty(STDERR_FILENO))),
+        .summary = !o->quiet,
+        .verbose = (int)o->verbose,
+        .grace_ms = o->grace_ms,
+    };
+    return 0;
+}
+
+static void job_free(job *j)
+{
+    opts_free(&j->o);
+    curl_slist_free_all(j->headers);
+    free(j->dns_servers);
+}
+
+/* ---- running several jobs on one loop ------------------------------------------ */
+
+typedef struct runner {
+    job *jobs;
+    size_t n;
+    long parallel;
+    bool stop_on_error;
+    co_sem slots;
+    bool failed;
+    bool interrupted;
+} runner;
+
+typedef struct job_task {
+    runner *r;
+    job *j;
+} job_task;
+
+static int run_job(void *arg)
+{
+    job_task *t = arg;
+    t->j->result = fetcher_main(&t->j->cfg);
+    if (t->j->result != 0)
+        t->r->failed = true;
+    if (t->j->result == EXIT_INTERRUPTED)
+        t->r->interrupted = true;
+    co_sem_release(&t->r->slots);
+    return 0;
+}
+
+static void on_runner_signal(evutil_socket_t sig, short w, void *arg)
+{
+    (void)sig;
+    (void)w;
+    ((runner *)arg)->interrupted = true; /* the engines handle the signal themselves */
+}
+
+static int runner_main(void *arg)
+{
+    runner *r = arg;
+    co_sem_init(&r->slots, r->parallel, 0);
+    struct event_base *base = co_loop_base(co_loop_current());
+    struct event *si = evsignal_new(base, SIGINT, on_runner_signal, r);
+    struct event *st = evsignal_new(base, SIGTERM, on_runner_signal, r);
+    event_add(si, NULL);
+    event_add(st, NULL);
+    job_task *tasks = calloc(r->n, sizeof *tasks);
+    co_group g;
+    co_group_init(&g);
+    for (size_t i = 0; i < r->n; i++) {
+        if (co_sem_acquire(&r->slots, CO_FOREVER) < 0)
+            break;
+        if (r->interrupted || (r->failed && r->stop_on_error)) {
+            if (r->failed && r->stop_on_error && !r->interrupted)
+                fprintf(stderr, "crawl: stop-on-error: not starting job '%s' and later jobs\n", r->jobs[i].name);
+            for (size_t k = i; k < r->n; k++)
+                r->jobs[k].result = -1; /* not run */
+            break;
+        }
+        tasks[i] = (job_task){.r = r, .j = &r->jobs[i]};
+        co_group_spawn(&g, run_job, &tasks[i], NULL);
+    }
+    co_group_wait(&g, CO_FOREVER);
+    co_group_destroy(&g);
+    free(tasks);
+    event_free(si);
+    event_free(st);
+    return 0;
+}
+
+/* The worst status of several runs: 130 dominates, else the lowest non-zero. */
+static int worst(int a, int b)
+{
+    if (a == EXIT_INTERRUPTED || b == EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED;
+    if (a == 0)
+        return b;
+    if (b == 0)
+        return a;
+    return a < b ? a : b;
+}
+
+/* ---- configuration-file validation ------------------------------------------------ */
+
+/* The assignment that set this key last (job layer first), for FILE:LINE. */
+static const opt_assign *who_set(const conf *c, const conf_job *cj, const char *key, const char *value)
+{
+    const opt_list *layers[2] = {&cj->set, &c->defaults};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = layers[l]->n; i-- > 0;) {
+            const opt_assign *a = &layers[l]->v[i];
+            bool c_key;
+            (void)c_key;
+            if (strcmp(*(const char *const *)a->def, key) == 0 && (!value || (a->value && strcmp(a->value, value) == 0)))
+                return a;
+        }
+    return NULL;
+}
+
+static void report(const conf *c, const conf_job *cj, const char *key, const char *value, const char *fmt,
+                   const char *arg)
+{
+    const opt_assign *a = who_set(c, cj, key, value);
+    if (a)
+        fprintf(stderr, "%s:%d: ", a->file, a->line);
+    else
+        fprintf(stderr, "%s:%d: ", c->path, cj->line);
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+}
+
+/* Resolve an output path for collision checks. */
+static void canonical_output(const char *path, char *out, size_t len)
+{
+    if (!path || strcmp(path, "-") == 0) {
+        snprintf(out, len, "-");
+        return;
+    }
+    char dir[PATH_MAX], resolved[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    if (slash)
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path) ? (int)(slash - path) : 1, path);
+    else
+        snprintf(dir, sizeof dir, ".");
+    if (realpath(dir, resolved))
+        snprintf(out, len, "%s/%s", resolved, base);
+    else
+        snprintf(out, len, "%s", path);
+}
+
+static int run_config(const opt_list *cli, const crawl_opts *cli_o)
+{
+    conf c;
+    int errors = conf_load(cli_o->config, &c, stderr);
+    if (!c.path || access(cli_o->config, R_OK) != 0) {
+        conf_free(&c);
+        return EXIT_USAGE;
+    }
+    /* Global settings: defaults, then [defaults], then the command line.
+     * Errors in [defaults] are reported here, once, not again per job. */
+    crawl_opts g;
+    opts_defaults(&g);
+    errors += opts_apply(&g, &c.defaults, stderr);
+    opts_apply(&g, cli, NULL); /* already validated in main() */
+    /* Which jobs */
+    for (size_t k = 0; k < cli_o->job_names.n; k++) {
+        bool found = false;
+        for (size_t i = 0; i < c.njobs; i++)
+            found |= strcmp(c.jobs[i].name, cli_o->job_names.v[k]) == 0;
+        if (!found) {
+            fprintf(stderr, "crawl: --job %s: %s has no [job %s]\n", cli_o->job_names.v[k], c.path,
+                    cli_o->job_names.v[k]);
+            errors++;
+        }
+    }
+    if (c.njobs == 0) {
+        fprintf(stderr, "%s: no [job NAME] section\n", c.path);
+        errors++;
+    }
+    job *jobs = calloc(c.njobs ? c.njobs : 1, sizeof *jobs);
+    conf_job **cjs = calloc(c.njobs ? c.njobs : 1, sizeof *cjs);
+    size_t n = 0;
+    for (size_t i = 0; i < c.njobs; i++) {
+        bool wanted = cli_o->job_names.n == 0;
+        for (size_t k = 0; k < cli_o->job_names.n; k++)
+            wanted |= strcmp(c.jobs[i].name, cli_o->job_names.v[k]) == 0;
+        if (!wanted)
+            continue;
+        job *j = &jobs[n];
+        cjs[n] = &c.jobs[i];
+        n++;
+        j->name = c.jobs[i].name;
+        opts_defaults(&j->o);
+        opts_apply(&j->o, &c.defaults, NULL);
+        int jerr = opts_apply(&j->o, &c.jobs[i].set, stderr);
+        opts_apply(&j->o, cli, NULL);
+        errors += jerr;
+        if (j->o.urls.n == 0 && j->o.input_files.n == 0) {
+            fprintf(stderr, "%s:%d: job '%s' has no url and no input-file\n", c.path, c.jobs[i].line, j->name);
+            errors++;
+        }
+        for (size_t k = 0; k < j->o.input_files.n; k++) {
+            const char *f = j->o.input_files.v[k];
+            if (strcmp(f, "-") != 0 && access(f, R_OK) != 0) {
+                char m[600];
+                snprintf(m, sizeof m, "input file '%.500s': %%s", f);
+                report(&c, &c.jobs[i], "input-file", f, m, strerror(errno));
+                errors++;
+            }
+        }
+        for (size_t k = 0; k < j->o.headers.n; k++)
+            if (!strchr(j->o.headers.v[k], ':')) {
+                report(&c, &c.jobs[i], "header", j->o.headers.v[k], "header '%s': expected 'Name: value'",
+                       j->o.headers.v[k]);
+                errors++;
+            }
+    }
+    /* Two jobs must not write the same output file (nor share stdout when
+     * running at the same time). */
+    for (size_t a = 0; a < n; a++) {
+        char pa[PATH_MAX + 8];
+        canonical_output(jobs[a].o.output, pa, sizeof pa);
+        for (size_t b = 0; b < a; b++) {
+            char pb[PATH_MAX + 8];
+            canonical_output(jobs[b].o.output, pb, sizeof pb);
+            if (strcmp(pa, pb) != 0)
+                continue;
+            if (strcmp(pa, "-") == 0 && g.jobs <= 1)
+                continue; /* one after another on stdout is fine */
+            char m[700];
+            snprintf(m, sizeof m, "job '%.200s' writes to the same output as job '%.200s' (%%s)", jobs[a].name,
+                     jobs[b].name);
+            report(&c, cjs[a], "output", NULL, m, strcmp(pa, "-") == 0 ? "stdout" : pa);
+            errors++;
+            break;
+        }
+    }
+    int rc = 0;
+    if (errors) {
+        rc = EXIT_USAGE;
+    } else if (cli_o->check) {
+        for (size_t i = 0; i < n; i++) {
+            printf("%s[job %s]\n", i ? "\n" : "", jobs[i].name);
+            opts_print_effective(&jobs[i].o, stdout);
+        }
+        printf("\n# %zu job(s), %ld at a time, stop-on-error = %s\n", n, g.jobs, g.stop_on_error ? "true" : "false");
+    } else {
+        for (size_t i = 0; i < n && rc == 0; i++)
+            if (build_cfg(&jobs[i]) < 0)
+                rc = EXIT_USAGE;
+        if (rc == 0) {
+            runner r = {.jobs = jobs, .n = n, .parallel = g.jobs, .stop_on_error = g.stop_on_error};
+            int lrc = co_run(runner_main, &r, NULL);
+            if (lrc < 0) {
+                fprintf(stderr, "crawl: cannot start the event loop: %s\n", strerror(-lrc));
+                rc = EXIT_GENERIC;
+            }
+            for (size_t i = 0; i < n; i++)
+                if (jobs[i].result > 0)
+                    rc = worst(rc, jobs[i].result);
+            if (r.interrupted)
+                rc = EXIT_INTERRUPTED;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        job_free(&jobs[i]);
+    free(jobs);
+    free(cjs);
+    opts_free(&g);
+    conf_free(&c);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
-    crawl_opts o;
-    opts_defaults(&o);
-    if (opts_parse(&o, argc, argv, stderr) < 0) {
-        opts_free(&o);
+    opt_list cli = {0};
+    if (opts_parse_args(argc, argv, &cli, stderr) < 0) {
+        opt_list_free(&cli);
         return EXIT_USAGE;
     }
-    if (o.help) {
-        opts_print_help(stdout);
-        opts_free(&o);
-        return 0;
-    }
-    if (o.version) {
-        print_version();
-        opts_free(&o);
-        return 0;
-    }
-    if (o.urls.n == 0 && o.input_files.n == 0) {
-        fprintf(stderr, "crawl: no URLs given (pass URLs or -i FILE; see crawl --help)\n");
-        opts_free(&o);
+    job single = {.name = NULL};
+    opts_defaults(&single.o);
+    if (opts_apply(&single.o, &cli, stderr) > 0) {
+        job_free(&single);
+        opt_list_free(&cli);
         return EXIT_USAGE;
     }
-
-    /* Request headers */
-    struct curl_slist *headers = NULL;
-    for (size_t i = 0; i < o.headers.n; i++) {
-        if (!strchr(o.headers.v[i], ':')) {
-            fprintf(stderr, "crawl: --header '%s': expected 'Name: value'\n", o.headers.v[i]);
-            opts_free(&o);
-            return EXIT_USAGE;
-        }
-        headers = curl_slist_append(headers, o.headers.v[i]);
-    }
-    char ua[64];
-    snprintf(ua, sizeof ua, "crawl/%s", CRAWL_VERSION);
-    char *dns_servers = join_list(&o.dns_servers);
-
-    fetcher_cfg cfg = {
-        .http = {
-            .connect_timeout_ms = o.connect_timeout_ms,
-            .timeout_ms = o.timeout_ms,
-            .speed_limit = o.speed_limit,
-            .speed_time_s = (long)((o.speed_time_ms + 999) / 1000),
-            .max_total_conns = o.concurrency,
-            .max_per_host_conns = o.max_per_host,
-            .max_body = (size_t)o.max_body,
-            .user_agent = o.user_agent ? o.user_agent : ua,
-            .headers = headers,
-            .proxy = o.proxy,
-            .insecure = o.insecure,
-            .http_version = o.http_version,
-            .allow_private = o.allow_private,
-        },
-        .urls = (const char *const *)o.urls.v,
-        .nurls = o.urls.n,
-        .inputs = (const char *const *)o.input_files.v,
-        .ninputs = o.input_files.n,
-        .output = o.output,
-        .directory_prefix = o.directory_prefix,
-        .concurrency = o.concurrency,
-        .max_per_host = o.max_per_host,
-        .rate = o.rate,
-        .host_rate = o.host_rate,
-        .retries = o.retries,
-        .retry_delay_ms = o.retry_delay_ms,
-        .max_retry_delay_ms = o.max_retry_delay_ms,
-        .location = o.location,
-        .max_redirs = o.max_redirs,
-        .dns_servers = dns_servers,
-        .dns_timeout_ms = o.dns_timeout_ms,
-        .resolve = (const char *const *)o.resolve.v,
-        .nresolve = o.resolve.n,
-        .progress = !o.quiet && (o.progress == PROGRESS_BAR || (o.progress == PROGRESS_AUTO && isatty(STDERR_FILENO))),
-        .summary = !o.quiet,
-        .verbose = o.verbose,
-        .grace_ms = o.grace_ms,
-    };
-
+    int rc = 0;
     /* Broken pipes are reported as write errors, never as a signal; the
      * engine handles SIGINT/SIGTERM on its loop (correct as PID 1 too). */
     signal(SIGPIPE, SIG_IGN);
-    if (http_global_init() < 0) {
+    if (single.o.help) {
+        opts_print_help(stdout);
+    } else if (single.o.version) {
+        print_version();
+    } else if (http_global_init() < 0) {
         fprintf(stderr, "crawl: cannot initialise libcurl\n");
-        return EXIT_GENERIC;
-    }
-    int rc = co_run(fetcher_main, &cfg, NULL);
-    if (rc < 0) {
-        fprintf(stderr, "crawl: cannot start the event loop: %s\n", strerror(-rc));
         rc = EXIT_GENERIC;
+    } else {
+        if (single.o.config) {
+            if (single.o.urls.n) {
+                fprintf(stderr, "crawl: URLs on the command line cannot be combined with --config "
+                                "(put them in a job as url = ...)\n");
+                rc = EXIT_USAGE;
+            } else {
+                rc = run_config(&cli, &single.o);
+            }
+        } else if (single.o.check || single.o.job_names.n) {
+            fprintf(stderr, "crawl: --check and --job need --config FILE\n");
+            rc = EXIT_USAGE;
+        } else if (single.o.urls.n == 0 && single.o.input_files.n == 0) {
+            fprintf(stderr, "crawl: no URLs given (pass URLs or -i FILE; see crawl --help)\n");
+            rc = EXIT_USAGE;
+        } else if (build_cfg(&single) < 0) {
+            rc = EXIT_USAGE;
+        } else {
+            rc = co_run(fetcher_main, &single.cfg, NULL);
+            if (rc < 0) {
+                fprintf(stderr, "crawl: cannot start the event loop: %s\n", strerror(-rc));
+                rc = EXIT_GENERIC;
+            }
+        }
+        http_global_cleanup();
     }
-    http_global_cleanup();
-    curl_slist_free_all(headers);
-    free(dns_servers);
-    opts_free(&o);
+    job_free(&single);
+    opt_list_free(&cli);
     return rc;
 }

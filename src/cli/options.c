@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef enum { K_FLAG, K_LONG, K_DURATION, K_SIZE, K_STRING, K_LIST, K_RATE, K_PROGRESS, K_HTTPVER, K_COUNT } kind;
 
@@ -18,49 +19,63 @@ typedef struct opt_def {
     long min;          /* K_LONG minimum */
     int value;         /* K_FLAG / K_HTTPVER value to store */
     const char *help;
+    bool cli_only;     /* not a config-file key */
 } opt_def;
 
 #define OFF(f) offsetof(crawl_opts, f)
 
 static const opt_def defs[] = {
-    {"input-file", 'i', "FILE", K_LIST, OFF(input_files), 0, 0, "read URLs from FILE, one per line ('-' = stdin); repeatable"},
-    {"output", 'o', "FILE", K_STRING, OFF(output), 0, 0, "write JSON Lines records to FILE (default: stdout)"},
-    {"concurrency", 'j', "N", K_LONG, OFF(concurrency), 1, 0, "fetches in flight at once (default 100)"},
-    {"max-per-host", 0, "N", K_LONG, OFF(max_per_host), 0, 0, "fetches in flight per host, 0 = no limit (default 0)"},
-    {"rate", 0, "N[/s|/m|/h]", K_RATE, OFF(rate), 0, 0, "start at most N requests per second overall"},
-    {"host-rate", 0, "N[/s|/m|/h]", K_RATE, OFF(host_rate), 0, 0, "start at most N requests per second per host"},
-    {"timeout", 0, "DURATION", K_DURATION, OFF(timeout_ms), 0, 0, "limit for one request, 0 = none (default 60s)"},
-    {"connect-timeout", 0, "DURATION", K_DURATION, OFF(connect_timeout_ms), 0, 0, "limit for connecting (default 10s)"},
-    {"speed-limit", 0, "BYTES", K_LONG, OFF(speed_limit), 1, 0, "abort below BYTES/s held for --speed-time (default 1)"},
-    {"speed-time", 0, "DURATION", K_DURATION, OFF(speed_time_ms), 0, 0, "window for --speed-limit, 0 = off (default 30s)"},
-    {"retries", 0, "N", K_LONG, OFF(retries), 0, 0, "retries on connection errors, timeouts, 429 and 5xx (default 2)"},
-    {"retry-delay", 0, "DURATION", K_DURATION, OFF(retry_delay_ms), 0, 0, "first retry delay, doubled each time, jittered (default 1s)"},
-    {"max-retry-delay", 0, "DURATION", K_DURATION, OFF(max_retry_delay_ms), 0, 0, "cap on one retry delay incl. Retry-After (default 2m)"},
-    {"location", 'L', NULL, K_FLAG, OFF(location), 0, 1, "follow redirects (recording every hop)"},
-    {"max-redirs", 0, "N", K_LONG, OFF(max_redirs), 0, 0, "redirects followed at most (default 10)"},
-    {"user-agent", 0, "STRING", K_STRING, OFF(user_agent), 0, 0, "User-Agent header (default crawl/VERSION)"},
-    {"header", 'H', "'NAME: VALUE'", K_LIST, OFF(headers), 0, 0, "extra request header; repeatable"},
-    {"proxy", 'x', "URL", K_STRING, OFF(proxy), 0, 0, "use this proxy (environment proxies are ignored)"},
-    {"insecure", 0, NULL, K_FLAG, OFF(insecure), 0, 1, "do not verify TLS certificates"},
-    {"http1.1", 0, NULL, K_HTTPVER, OFF(http_version), 0, 11, "use HTTP/1.1 only"},
-    {"http2", 0, NULL, K_HTTPVER, OFF(http_version), 0, 2, "prefer HTTP/2 (default over TLS)"},
-    {"max-body", 0, "SIZE", K_SIZE, OFF(max_body), 0, 0, "read at most SIZE bytes of a body after decoding; 0 = no limit (default 0)"},
-    {"directory-prefix", 'P', "DIR", K_STRING, OFF(directory_prefix), 0, 0, "save bodies under DIR/HOST/PATH"},
-    {"progress", 0, "auto|bar|none", K_PROGRESS, OFF(progress), 0, 0, "progress line on stderr (auto: when it is a terminal)"},
-    {"quiet", 'q', NULL, K_FLAG, OFF(quiet), 0, 1, "no progress and no summary"},
-    {"verbose", 'v', NULL, K_COUNT, OFF(verbose), 0, 0, "log each fetch to stderr"},
-    {"dns-servers", 0, "IP[:PORT],...", K_LIST, OFF(dns_servers), 0, 0, "DNS servers to use instead of /etc/resolv.conf"},
-    {"dns-timeout", 0, "DURATION", K_DURATION, OFF(dns_timeout_ms), 0, 0, "limit for one DNS lookup (default 10s)"},
-    {"resolve", 0, "HOST:PORT:ADDR", K_LIST, OFF(resolve), 0, 0, "resolve HOST to ADDR (any port); repeatable"},
+    {"input-file", 'i', "FILE", K_LIST, OFF(input_files), 0, 0, "read URLs from FILE, one per line ('-' = stdin); repeatable", false},
+    {"output", 'o', "FILE", K_STRING, OFF(output), 0, 0, "write JSON Lines records to FILE (default: stdout)", false},
+    {"concurrency", 'j', "N", K_LONG, OFF(concurrency), 1, 0, "fetches in flight at once (default 100)", false},
+    {"max-per-host", 0, "N", K_LONG, OFF(max_per_host), 0, 0, "fetches in flight per host, 0 = no limit (default 0)", false},
+    {"rate", 0, "N[/s|/m|/h]", K_RATE, OFF(rate), 0, 0, "start at most N requests per second overall", false},
+    {"host-rate", 0, "N[/s|/m|/h]", K_RATE, OFF(host_rate), 0, 0, "start at most N requests per second per host", false},
+    {"timeout", 0, "DURATION", K_DURATION, OFF(timeout_ms), 0, 0, "limit for one request, 0 = none (default 60s)", false},
+    {"connect-timeout", 0, "DURATION", K_DURATION, OFF(connect_timeout_ms), 0, 0, "limit for connecting (default 10s)", false},
+    {"speed-limit", 0, "BYTES", K_LONG, OFF(speed_limit), 1, 0, "abort below BYTES/s held for --speed-time (default 1)", false},
+    {"speed-time", 0, "DURATION", K_DURATION, OFF(speed_time_ms), 0, 0, "window for --speed-limit, 0 = off (default 30s)", false},
+    {"retries", 0, "N", K_LONG, OFF(retries), 0, 0, "retries on connection errors, timeouts, 429 and 5xx (default 2)", false},
+    {"retry-delay", 0, "DURATION", K_DURATION, OFF(retry_delay_ms), 0, 0, "first retry delay, doubled each time, jittered (default 1s)", false},
+    {"max-retry-delay", 0, "DURATION", K_DURATION, OFF(max_retry_delay_ms), 0, 0, "cap on one retry delay incl. Retry-After (default 2m)", false},
+    {"location", 'L', NULL, K_FLAG, OFF(location), 0, 1, "follow redirects (recording every hop)", false},
+    {"max-redirs", 0, "N", K_LONG, OFF(max_redirs), 0, 0, "redirects followed at most (default 10)", false},
+    {"user-agent", 0, "STRING", K_STRING, OFF(user_agent), 0, 0, "User-Agent header (default crawl/VERSION)", false},
+    {"header", 'H', "'NAME: VALUE'", K_LIST, OFF(headers), 0, 0, "extra request header; repeatable", false},
+    {"proxy", 'x', "URL", K_STRING, OFF(proxy), 0, 0, "use this proxy (environment proxies are ignored)", false},
+    {"insecure", 0, NULL, K_FLAG, OFF(insecure), 0, 1, "do not verify TLS certificates", false},
+    {"http1.1", 0, NULL, K_HTTPVER, OFF(http_version), 0, 11, "use HTTP/1.1 only", false},
+    {"http2", 0, NULL, K_HTTPVER, OFF(http_version), 0, 2, "prefer HTTP/2 (default over TLS)", false},
+    {"max-body", 0, "SIZE", K_SIZE, OFF(max_body), 0, 0, "read at most SIZE bytes of a body after decoding; 0 = no limit (default 0)", false},
+    {"directory-prefix", 'P', "DIR", K_STRING, OFF(directory_prefix), 0, 0, "save bodies under DIR/HOST/PATH", false},
+    {"progress", 0, "auto|bar|none", K_PROGRESS, OFF(progress), 0, 0, "progress line on stderr (auto: when it is a terminal)", false},
+    {"quiet", 'q', NULL, K_FLAG, OFF(quiet), 0, 1, "no progress and no summary", false},
+    {"verbose", 'v', NULL, K_COUNT, OFF(verbose), 0, 0, "log each fetch to stderr", false},
+    {"dns-servers", 0, "IP[:PORT],...", K_LIST, OFF(dns_servers), 0, 0, "DNS servers to use instead of /etc/resolv.conf", false},
+    {"dns-timeout", 0, "DURATION", K_DURATION, OFF(dns_timeout_ms), 0, 0, "limit for one DNS lookup (default 10s)", false},
+    {"resolve", 0, "HOST:PORT:ADDR", K_LIST, OFF(resolve), 0, 0, "resolve HOST to ADDR (any port); repeatable", false},
     {"allow-private-addresses", 0, NULL, K_FLAG, OFF(allow_private), 0, 1,
-     "let redirects reach loopback, private and link-local addresses"},
-    {"grace", 0, "DURATION", K_DURATION, OFF(grace_ms), 0, 0, "on SIGINT/SIGTERM, let fetches in flight finish this long (default 10s)"},
-    {"version", 'V', NULL, K_FLAG, OFF(version), 0, 1, "print versions and exit"},
-    {"help", 'h', NULL, K_FLAG, OFF(help), 0, 1, "print this help and exit"},
+     "let redirects reach loopback, private and link-local addresses", false},
+    {"grace", 0, "DURATION", K_DURATION, OFF(grace_ms), 0, 0, "on SIGINT/SIGTERM, let fetches in flight finish this long (default 10s)", false},
+    {"url", 0, "URL", K_LIST, OFF(urls), 0, 0, "a URL to fetch (like a positional URL); repeatable", false},
+    {"config", 0, "FILE", K_STRING, OFF(config), 0, 0, "run the jobs of this configuration file (see crawl.conf(5))", true},
+    {"job", 0, "NAME", K_LIST, OFF(job_names), 0, 0, "with --config: run only this job; repeatable", true},
+    {"check", 0, NULL, K_FLAG, OFF(check), 0, 1, "with --config: validate and print each job's settings, fetch nothing", true},
+    {"jobs", 0, "N", K_LONG, OFF(jobs), 1, 0, "with --config: run N jobs at a time (default 1)", false},
+    {"stop-on-error", 0, NULL, K_FLAG, OFF(stop_on_error), 0, 1, "with --config: start no further job after one fails", false},
+    {"version", 'V', NULL, K_FLAG, OFF(version), 0, 1, "print versions and exit", true},
+    {"help", 'h', NULL, K_FLAG, OFF(help), 0, 1, "print this help and exit", true},
 };
 #define NDEFS (sizeof defs / sizeof defs[0])
 
-const char *opts_long_name(size_t i) { return i < NDEFS ? defs[i].lname : NULL; }
+const char *opts_long_name(size_t i, bool *config_key)
+{
+    if (i >= NDEFS)
+        return NULL;
+    if (config_key)
+        *config_key = !defs[i].cli_only;
+    return defs[i].lname;
+}
 
 void opts_defaults(crawl_opts *o)
 {
@@ -77,6 +92,7 @@ void opts_defaults(crawl_opts *o)
     o->dns_timeout_ms = 10000;
     o->grace_ms = 10000;
     o->progress = PROGRESS_AUTO;
+    o->jobs = 1;
 }
 
 static void list_add(str_list *l, const char *s)
@@ -99,11 +115,15 @@ static void list_free(str_list *l)
 
 void opts_free(crawl_opts *o)
 {
-    list_free(&o->input_files);
-    list_free(&o->urls);
-    list_free(&o->headers);
-    list_free(&o->dns_servers);
-    list_free(&o->resolve);
+    for (size_t i = 0; i < NDEFS; i++) {
+        char *p = (char *)o + defs[i].off;
+        if (defs[i].k == K_LIST)
+            list_free((str_list *)p);
+        else if (defs[i].k == K_STRING) {
+            free(*(char **)p);
+            *(char **)p = NULL;
+        }
+    }
 }
 
 int parse_duration_ms(const char *s, int64_t *out)
@@ -171,27 +191,81 @@ int parse_rate(const char *s, double *out)
     return 0;
 }
 
-static int apply(crawl_opts *o, const opt_def *d, const char *val, FILE *err)
+static int parse_bool(const char *v, bool *out)
 {
+    static const char *yes[] = {"1", "true", "yes", "on"}, *no[] = {"0", "false", "no", "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcasecmp(v, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+/* Where an assignment came from, for messages. */
+static void where(const opt_assign *a, char *buf, size_t len)
+{
+    if (a->file)
+        snprintf(buf, len, "%s:%d: %s", a->file, a->line, a->def->lname);
+    else
+        snprintf(buf, len, "crawl: --%s", a->def->lname);
+}
+
+/* Apply one assignment. fresh: first time this layer sets a list option. */
+static int apply_one(crawl_opts *o, const opt_assign *a, bool fresh, char *msg, size_t mlen)
+{
+    const opt_def *d = a->def;
+    const char *val = a->value;
     char *p = (char *)o + d->off;
+    char w[512];
     int rc = 0;
     switch (d->k) {
-    case K_FLAG: *(bool *)p = true; break;
-    case K_COUNT: (*(int *)p)++; break;
-    case K_HTTPVER: *(int *)p = d->value; break;
-    case K_STRING: *(const char **)p = val; break;
-    case K_LIST: list_add((str_list *)p, val); break;
+    case K_FLAG:
+    case K_HTTPVER: {
+        bool on = true;
+        if (val && parse_bool(val, &on) < 0) {
+            where(a, w, sizeof w);
+            snprintf(msg, mlen, "%s: expected true or false, got '%s'", w, val);
+            return -1;
+        }
+        if (d->k == K_FLAG)
+            *(bool *)p = on;
+        else
+            *(int *)p = on ? d->value : 0;
+        return 0;
+    }
+    case K_COUNT:
+        if (!val) {
+            (*(long *)p)++;
+            return 0;
+        }
+        __attribute__((fallthrough)); /* a count given as a number */
     case K_LONG: {
         char *end;
         errno = 0;
         long v = strtol(val, &end, 10);
         if (end == val || *end || errno || v < d->min) {
-            fprintf(err, "crawl: --%s: expected a whole number >= %ld, got '%s'\n", d->lname, d->min, val);
+            where(a, w, sizeof w);
+            snprintf(msg, mlen, "%s: expected a whole number >= %ld, got '%s'", w, d->min, val);
             return -1;
         }
         *(long *)p = v;
-        break;
+        return 0;
     }
+    case K_STRING:
+        free(*(char **)p);
+        *(char **)p = strdup(val);
+        return 0;
+    case K_LIST:
+        if (fresh)
+            list_free((str_list *)p);
+        list_add((str_list *)p, val);
+        return 0;
     case K_DURATION: rc = parse_duration_ms(val, (int64_t *)p); break;
     case K_SIZE: rc = parse_size(val, (int64_t *)p); break;
     case K_RATE: rc = parse_rate(val, (double *)p); break;
@@ -211,19 +285,94 @@ static int apply(crawl_opts *o, const opt_def *d, const char *val, FILE *err)
                          : d->k == K_SIZE     ? "a size such as 512K, 10M, 1G"
                          : d->k == K_RATE     ? "a rate such as 20, 20/s, 600/m"
                                               : "one of auto, bar, none";
-        fprintf(err, "crawl: --%s: expected %s, got '%s'\n", d->lname, what, val);
+        where(a, w, sizeof w);
+        snprintf(msg, mlen, "%s: expected %s, got '%s'", w, what, val);
         return -1;
     }
     return 0;
 }
 
-int opts_parse(crawl_opts *o, int argc, char **argv, FILE *err)
+int opts_apply(crawl_opts *o, const opt_list *l, FILE *err)
 {
+    bool seen[NDEFS];
+    memset(seen, 0, sizeof seen);
+    int errors = 0;
+    char msg[1024];
+    for (size_t i = 0; i < l->n; i++) {
+        size_t k = (size_t)(l->v[i].def - defs);
+        bool fresh = !seen[k];
+        seen[k] = true;
+        if (apply_one(o, &l->v[i], fresh, msg, sizeof msg) < 0) {
+            errors++;
+            if (err)
+                fprintf(err, "%s\n", msg);
+        }
+    }
+    return errors;
+}
+
+static void push(opt_list *l, const opt_def *d, const char *value, const char *file, int line)
+{
+    opt_assign *nv = realloc(l->v, (l->n + 1) * sizeof *nv);
+    if (!nv)
+        abort();
+    l->v = nv;
+    l->v[l->n].def = d;
+    l->v[l->n].value = value ? strdup(value) : NULL;
+    l->v[l->n].file = file;
+    l->v[l->n].line = line;
+    l->n++;
+}
+
+void opt_list_free(opt_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].value);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+static const opt_def *find_long(const char *name, size_t len)
+{
+    for (size_t k = 0; k < NDEFS; k++)
+        if (strlen(defs[k].lname) == len && strncmp(defs[k].lname, name, len) == 0)
+            return &defs[k];
+    return NULL;
+}
+
+static const opt_def *find_short(char c, bool flag_only)
+{
+    for (size_t k = 0; k < NDEFS; k++)
+        if (defs[k].sname == c && (!flag_only || !defs[k].arg))
+            return &defs[k];
+    return NULL;
+}
+
+int opts_lookup_key(const char *key, const char *value, const char *file, int line, opt_list *out, char *msg,
+                    size_t mlen)
+{
+    const opt_def *d = find_long(key, strlen(key));
+    if (!d) {
+        snprintf(msg, mlen, "%s:%d: unknown key '%s'", file, line, key);
+        return -1;
+    }
+    if (d->cli_only) {
+        snprintf(msg, mlen, "%s:%d: '%s' is a command-line option, not a configuration key", file, line, key);
+        return -1;
+    }
+    push(out, d, value, file, line);
+    return 0;
+}
+
+int opts_parse_args(int argc, char **argv, opt_list *out, FILE *err)
+{
+    const opt_def *url_def = find_long("url", 3);
     bool only_positional = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (only_positional || a[0] != '-' || strcmp(a, "-") == 0) {
-            list_add(&o->urls, a);
+            push(out, url_def, a, NULL, 0);
             continue;
         }
         if (strcmp(a, "--") == 0) {
@@ -236,24 +385,20 @@ int opts_parse(crawl_opts *o, int argc, char **argv, FILE *err)
             const char *name = a + 2;
             const char *eq = strchr(name, '=');
             size_t len = eq ? (size_t)(eq - name) : strlen(name);
-            for (size_t k = 0; k < NDEFS && !d; k++)
-                if (strlen(defs[k].lname) == len && strncmp(defs[k].lname, name, len) == 0)
-                    d = &defs[k];
+            d = find_long(name, len);
             if (!d) {
                 fprintf(err, "crawl: unknown option '--%.*s' (see crawl --help)\n", (int)len, name);
                 return -1;
             }
             if (eq) {
-                if (!d->arg) {
+                if (!d->arg && d->k != K_FLAG) {
                     fprintf(err, "crawl: option '--%s' takes no value\n", d->lname);
                     return -1;
                 }
-                val = eq + 1;
+                val = eq + 1; /* --flag=false is allowed for boolean options */
             }
         } else {
-            for (size_t k = 0; k < NDEFS && !d; k++)
-                if (defs[k].sname == a[1])
-                    d = &defs[k];
+            d = find_short(a[1], false);
             if (!d) {
                 fprintf(err, "crawl: unknown option '-%c' (see crawl --help)\n", a[1]);
                 return -1;
@@ -262,17 +407,13 @@ int opts_parse(crawl_opts *o, int argc, char **argv, FILE *err)
                 if (d->arg) {
                     val = a + 2; /* -j50 */
                 } else {
-                    /* bundled flags: -qL */
-                    for (const char *f = a + 1; *f; f++) {
-                        const opt_def *fd = NULL;
-                        for (size_t k = 0; k < NDEFS && !fd; k++)
-                            if (defs[k].sname == *f && !defs[k].arg)
-                                fd = &defs[k];
+                    for (const char *f = a + 1; *f; f++) { /* bundled flags: -qL */
+                        const opt_def *fd = find_short(*f, true);
                         if (!fd) {
                             fprintf(err, "crawl: unknown or value-taking option '-%c' in '%s'\n", *f, a);
                             return -1;
                         }
-                        apply(o, fd, NULL, err);
+                        push(out, fd, NULL, NULL, 0);
                     }
                     continue;
                 }
@@ -285,17 +426,96 @@ int opts_parse(crawl_opts *o, int argc, char **argv, FILE *err)
             }
             val = argv[++i];
         }
-        if (apply(o, d, val, err) < 0)
-            return -1;
+        push(out, d, val, NULL, 0);
     }
     return 0;
+}
+
+int opts_parse(crawl_opts *o, int argc, char **argv, FILE *err)
+{
+    opt_list l = {0};
+    int rc = opts_parse_args(argc, argv, &l, err);
+    if (rc == 0 && opts_apply(o, &l, err) > 0)
+        rc = -1;
+    opt_list_free(&l);
+    return rc;
+}
+
+static void print_ms(FILE *out, int64_t ms)
+{
+    if (ms % 3600000 == 0 && ms)
+        fprintf(out, "%lldh", (long long)(ms / 3600000));
+    else if (ms % 60000 == 0 && ms)
+        fprintf(out, "%lldm", (long long)(ms / 60000));
+    else if (ms % 1000 == 0)
+        fprintf(out, "%llds", (long long)(ms / 1000));
+    else
+        fprintf(out, "%lldms", (long long)ms);
+}
+
+void opts_print_effective(const crawl_opts *o, FILE *out)
+{
+    for (size_t i = 0; i < NDEFS; i++) {
+        const opt_def *d = &defs[i];
+        if (d->cli_only)
+            continue;
+        const char *p = (const char *)o + d->off;
+        if (d->k == K_LIST) {
+            const str_list *l = (const str_list *)p;
+            if (l->n == 0)
+                fprintf(out, "# %s = (none)\n", d->lname);
+            for (size_t j = 0; j < l->n; j++) {
+                const char *v = l->v[j];
+                /* never echo credentials (they usually come from ${VAR}) */
+                if (strcmp(d->lname, "header") == 0 &&
+                    (strncasecmp(v, "authorization:", 14) == 0 || strncasecmp(v, "proxy-authorization:", 20) == 0 ||
+                     strncasecmp(v, "cookie:", 7) == 0)) {
+                    fprintf(out, "%s = %.*s: (hidden)\n", d->lname, (int)(strchr(v, ':') - v), v);
+                    continue;
+                }
+                fprintf(out, "%s = %s\n", d->lname, v);
+            }
+            continue;
+        }
+        if (d->k == K_HTTPVER) {
+            if (*(const int *)p == d->value)
+                fprintf(out, "%s = true\n", d->lname);
+            else
+                fprintf(out, "%s = false\n", d->lname);
+            continue;
+        }
+        if (d->k == K_STRING && !*(char *const *)p) {
+            fprintf(out, "# %s = (not set)\n", d->lname);
+            continue;
+        }
+        fprintf(out, "%s = ", d->lname);
+        switch (d->k) {
+        case K_FLAG: fputs(*(const bool *)p ? "true" : "false", out); break;
+        case K_LONG:
+        case K_COUNT: fprintf(out, "%ld", *(const long *)p); break;
+        case K_DURATION: print_ms(out, *(const int64_t *)p); break;
+        case K_SIZE: fprintf(out, "%lld", (long long)*(const int64_t *)p); break;
+        case K_RATE: fprintf(out, "%g/s", *(const double *)p); break;
+        case K_STRING: fputs(*(char *const *)p ? *(char *const *)p : "", out); break;
+        case K_PROGRESS: {
+            progress_mode m = *(const progress_mode *)p;
+            fputs(m == PROGRESS_AUTO ? "auto" : m == PROGRESS_BAR ? "bar" : "none", out);
+            break;
+        }
+        default: break;
+        }
+        fputc('\n', out);
+    }
 }
 
 void opts_print_help(FILE *out)
 {
     fputs("Usage: crawl [OPTIONS] [URL...]\n"
+          "       crawl --config FILE [--job NAME]... [--check] [OPTIONS]\n"
           "Fetch every URL (from the arguments and from -i files) concurrently and write\n"
-          "one JSON Lines record per URL.\n\nOptions:\n",
+          "one JSON Lines record per URL. With --config, run the jobs of a configuration\n"
+          "file; every option below except the command-line-only ones is also a key\n"
+          "there, and the command line overrides the file.\n\nOptions:\n",
           out);
     for (size_t i = 0; i < NDEFS; i++) {
         const opt_def *d = &defs[i];
@@ -304,7 +524,7 @@ void opts_print_help(FILE *out)
             snprintf(left, sizeof left, "-%c, --%s%s%s", d->sname, d->lname, d->arg ? " " : "", d->arg ? d->arg : "");
         else
             snprintf(left, sizeof left, "    --%s%s%s", d->lname, d->arg ? " " : "", d->arg ? d->arg : "");
-        fprintf(out, "  %-36s %s\n", left, d->help);
+        fprintf(out, "  %-36s %s%s\n", left, d->help, d->cli_only ? " [command line only]" : "");
     }
     fputs("\nDurations take units (500ms, 10s, 5m, 1h; bare numbers are seconds);\n"
           "sizes take K, M, G (powers of 1024).\n"

@@ -1,8 +1,13 @@
-/* options: the one table of command-line options. --help, the parser and the
- * man-page check (tests) are all driven by it, so they cannot drift apart.
+/* options: the one table of options. The command-line parser, the
+ * configuration-file keys (same long names), --help, --check's listing of
+ * effective settings, and the man-page tests are all driven by it, so they
+ * cannot drift apart.
  *
- * Ownership: opts_parse() fills a crawl_opts whose strings point into argv
- * or into heap copies freed by opts_free(). Single-threaded.
+ * Settings are applied in layers: built-in defaults, then a config file's
+ * [defaults], then its [job NAME], then the command line. Within a layer a
+ * repeatable option accumulates; a later layer that sets it replaces it.
+ *
+ * Ownership: crawl_opts owns every string in it (opts_free). Single-threaded.
  */
 #ifndef CRAWL_CLI_OPTIONS_H
 #define CRAWL_CLI_OPTIONS_H
@@ -21,8 +26,8 @@ typedef enum { PROGRESS_AUTO, PROGRESS_BAR, PROGRESS_NONE } progress_mode;
 
 typedef struct crawl_opts {
     str_list input_files;
-    str_list urls;          /* positional */
-    const char *output;     /* NULL or "-" = stdout */
+    str_list urls;          /* positional and --url */
+    char *output;           /* NULL or "-" = stdout */
     long concurrency;
     long max_per_host;
     double rate;            /* requests/s, 0 = unlimited */
@@ -36,36 +41,67 @@ typedef struct crawl_opts {
     int64_t max_retry_delay_ms;
     bool location;
     long max_redirs;
-    const char *user_agent;
+    char *user_agent;
     str_list headers;
-    const char *proxy;
+    char *proxy;
     bool insecure;
     int http_version;       /* 0, 11, 2 */
     int64_t max_body;       /* bytes, 0 = unlimited */
-    const char *directory_prefix;
+    char *directory_prefix;
     progress_mode progress;
     bool quiet;
-    int verbose;
+    long verbose;
     str_list dns_servers;
     int64_t dns_timeout_ms;
     str_list resolve;       /* HOST:PORT:ADDR */
     bool allow_private;
     int64_t grace_ms;
+    /* batch jobs */
+    char *config;
+    str_list job_names;
+    bool check;
+    long jobs;
+    bool stop_on_error;
     bool help, version;
 } crawl_opts;
 
+/* One "--name value" or "name = value", not yet applied. */
+typedef struct opt_assign {
+    const struct opt_def *def;
+    char *value;            /* NULL for a bare flag on the command line */
+    const char *file;       /* for messages: NULL = command line */
+    int line;
+} opt_assign;
+
+typedef struct opt_list {
+    opt_assign *v;
+    size_t n;
+} opt_list;
+
 void opts_defaults(crawl_opts *o);
-/* Returns 0, or -1 after printing "crawl: <message>" to err. */
-int opts_parse(crawl_opts *o, int argc, char **argv, FILE *err);
 void opts_free(crawl_opts *o);
+/* Command line -> assignments. 0, or -1 after printing "crawl: ..." to err. */
+int opts_parse_args(int argc, char **argv, opt_list *out, FILE *err);
+/* A config-file key -> assignment. 0, or -1 with a message in msg. */
+int opts_lookup_key(const char *key, const char *value, const char *file, int line, opt_list *out, char *msg,
+                    size_t msglen);
+/* Apply one layer, going on after errors. Returns the number of errors, each
+ * printed to err (if not NULL) as "FILE:LINE: message" or "crawl: --opt: ...". */
+int opts_apply(crawl_opts *o, const opt_list *l, FILE *err);
+void opt_list_free(opt_list *l);
+/* Convenience: parse and apply the command line (no config). */
+int opts_parse(crawl_opts *o, int argc, char **argv, FILE *err);
 void opts_print_help(FILE *out);
+/* Every setting of o that a config file can hold, as "key = value" lines. */
+void opts_print_effective(const crawl_opts *o, FILE *out);
 
 /* Value parsers, shared with the config file (and unit-tested). */
 int parse_duration_ms(const char *s, int64_t *out);  /* "500ms", "10s", "5m", "1h", bare = seconds */
 int parse_size(const char *s, int64_t *out);         /* "100", "10K", "5M", "1G" (binary) */
 int parse_rate(const char *s, double *out);          /* "20", "20/s", "600/m", "3600/h" */
 
-/* For tests: iterate option long names. NULL past the end. */
-const char *opts_long_name(size_t i);
+/* For tests and docs: option long names; config_key is false for options
+ * that only make sense on the command line. NULL past the end. */
+const char *opts_long_name(size_t i, bool *config_key);
 
 #endif

@@ -773,8 +773,14 @@ int fetcher_main(void *arg)
     code = E.exit_code;
     if (E.stopping)
         code = EXIT_INTERRUPTED;
-    if (E.cfg->summary)
-        stats_summary(&E.st, stderr, E.dropped);
+    if (E.cfg->summary) {
+        char prefix[300];
+        if (E.cfg->name)
+            snprintf(prefix, sizeof prefix, "crawl: [job %.250s] ", E.cfg->name);
+        else
+            snprintf(prefix, sizeof prefix, "crawl: ");
+        stats_summary(&E.st, stderr, prefix, E.dropped);
+    }
 
 cleanup:
     co_group_destroy(&E.workers);

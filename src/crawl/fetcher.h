@@ -34,6 +34,7 @@ enum {
 };
 
 typedef struct fetcher_cfg {
+    const char *name;          /* job name for messages, or NULL */
     http_opts http;            /* dns is filled in by the engine */
     const char *const *urls;   /* positional URLs */
     size_t nurls;

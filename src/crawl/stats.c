@@ -42,11 +42,11 @@ double stats_percentile(const crawl_stats *s, double p)
     return bucket_value(STATS_BUCKETS - 1);
 }
 
-void stats_summary(const crawl_stats *s, FILE *out, uint64_t not_fetched)
+void stats_summary(const crawl_stats *s, FILE *out, const char *prefix, uint64_t not_fetched)
 {
     double secs = (double)(co_now_ns() - s->start_ns) / 1e9;
-    fprintf(out, "crawl: %llu fetched in %.2fs (%.0f req/s, %.2f MB/s)",
-            (unsigned long long)s->done, secs, secs > 0 ? (double)s->done / secs : 0.0,
+    fprintf(out, "%s%llu fetched in %.2fs (%.0f req/s, %.2f MB/s)",
+            prefix, (unsigned long long)s->done, secs, secs > 0 ? (double)s->done / secs : 0.0,
             secs > 0 ? (double)s->bytes / secs / 1e6 : 0.0);
     fprintf(out, "; status");
     const char *cls[] = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
@@ -65,5 +65,5 @@ void stats_summary(const crawl_stats *s, FILE *out, uint64_t not_fetched)
     fprintf(out, "; latency p50 %.1fms p95 %.1fms p99 %.1fms\n", stats_percentile(s, 50), stats_percentile(s, 95),
             stats_percentile(s, 99));
     if (not_fetched)
-        fprintf(out, "crawl: interrupted: %llu queued URLs were not fetched\n", (unsigned long long)not_fetched);
+        fprintf(out, "%sinterrupted: %llu queued URLs were not fetched\n", prefix, (unsigned long long)not_fetched);
 }

@@ -27,6 +27,7 @@ typedef struct crawl_stats {
 void stats_init(crawl_stats *s);
 void stats_latency(crawl_stats *s, double ms);
 double stats_percentile(const crawl_stats *s, double p);
-void stats_summary(const crawl_stats *s, FILE *out, uint64_t not_fetched);
+/* prefix: e.g. "crawl: " or "crawl: [job x] " */
+void stats_summary(const crawl_stats *s, FILE *out, const char *prefix, uint64_t not_fetched);
 
 #endif
