@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <jansson.h>
+#include <libxml/parser.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,6 +32,8 @@ static void print_version(void)
     printf("libcurl %s (%s)\n", cv->version, cv->ssl_version ? cv->ssl_version : "no TLS");
     printf("libevent %s\n", event_get_version());
     printf("c-ares %s\n", ares_version(NULL));
+    long xv = atol(xmlParserVersion); /* the loaded library's version, e.g. "20914" */
+    printf("libxml2 %ld.%ld.%ld\n", xv / 10000, xv / 100 % 100, xv % 100);
     printf("jansson %s\n", jansson_version_str());
 }
 

@@ -244,7 +244,7 @@ class CrawlTest(unittest.TestCase):
             self.assertIn(opt, p.stdout)
         p = subprocess.run([CRAWL, "--version"], capture_output=True, text=True)
         self.assertEqual(p.returncode, 0)
-        for lib in ("libcurl", "libevent", "c-ares"):
+        for lib in ("libcurl", "libevent", "c-ares", "libxml2"):
             self.assertIn(lib, p.stdout)
 
     def test_man_page_in_step_with_help(self):
