@@ -20,6 +20,7 @@
 #include "crawl/co_group.h"
 #include "crawl/co_sync.h"
 #include "crawl/fetcher.h"
+#include "crawl/robots.h"
 
 #ifndef CRAWL_VERSION
 #define CRAWL_VERSION "0.0.0"
@@ -381,8 +382,59 @@ static int run_config(const opt_list *cli, const crawl_opts *cli_o)
     return rc;
 }
 
+/* crawl robots FILE AGENT URL...: the matcher the crawler uses, for
+ * debugging rules. Exit 0 when every URL is allowed, 1 otherwise, 2 on usage
+ * errors, 3 when FILE cannot be read. */
+static int cmd_robots(int argc, char **argv)
+{
+    if (argc < 5) {
+        fprintf(stderr, "usage: crawl robots FILE|- AGENT URL...\n");
+        return EXIT_USAGE;
+    }
+    FILE *f = strcmp(argv[2], "-") == 0 ? stdin : fopen(argv[2], "rb");
+    if (!f) {
+        fprintf(stderr, "crawl: cannot read '%s': %s\n", argv[2], strerror(errno));
+        return EXIT_IO;
+    }
+    size_t cap = 65536, len = 0;
+    char *buf = malloc(cap);
+    size_t n;
+    while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += n;
+        if (len == cap) {
+            if (cap >= ROBOTS_MAX_BYTES + 65536)
+                break; /* the matcher reads only the first 500 KiB */
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb)
+                break;
+            buf = nb;
+        }
+    }
+    bool err = ferror(f);
+    if (f != stdin)
+        fclose(f);
+    if (!buf || err) {
+        fprintf(stderr, "crawl: cannot read '%s'\n", argv[2]);
+        free(buf);
+        return EXIT_IO;
+    }
+    robots *r = robots_parse(buf, len);
+    free(buf);
+    int rc = 0;
+    for (int i = 4; i < argc; i++) {
+        bool ok = robots_allowed(r, argv[3], argv[i]);
+        printf("%s %s\n", ok ? "allowed" : "disallowed", argv[i]);
+        if (!ok)
+            rc = 1;
+    }
+    robots_free(r);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "robots") == 0)
+        return cmd_robots(argc, argv);
     opt_list cli = {0};
     if (opts_parse_args(argc, argv, &cli, stderr) < 0) {
         opt_list_free(&cli);

@@ -446,6 +446,23 @@ output = %(t)s/later.jsonl
         self.assertEqual(p.returncode, 8)  # the worst job
         self.assertTrue(os.path.exists(os.path.join(self.tmp, "later.jsonl")))
 
+    # ---- subcommands -----------------------------------------------------------------------------
+    def test_robots_subcommand(self):
+        rt = os.path.join(self.tmp, "robots.txt")
+        with open(rt, "w") as f:
+            f.write("User-agent: *\nDisallow: /private\nAllow: /private/ok\n\nUser-agent: crawl\nDisallow: /x$\n")
+        p = subprocess.run([CRAWL, "robots", rt, "otherbot", "http://h/a", "http://h/private/ok/1"],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0)
+        self.assertEqual(p.stdout, "allowed http://h/a\nallowed http://h/private/ok/1\n")
+        p = subprocess.run([CRAWL, "robots", "-", "crawl/1.0", "http://h/x", "http://h/x/y", "http://h/private"],
+                           input=open(rt).read(), capture_output=True, text=True)
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stdout, "disallowed http://h/x\nallowed http://h/x/y\nallowed http://h/private\n")
+        self.assertEqual(subprocess.run([CRAWL, "robots", rt], capture_output=True).returncode, 2)
+        self.assertEqual(subprocess.run([CRAWL, "robots", rt + ".missing", "a", "http://h/"],
+                                        capture_output=True).returncode, 3)
+
     # ---- TLS ------------------------------------------------------------------------------------
     def test_tls_verification(self):
         if not shutil.which("openssl"):

@@ -1,0 +1,120 @@
+/* Unit tests: the robots.txt matcher, against its own cases and against the
+ * RFC 9309 cases of Google's robots.txt test suite kept in ../shared/testdata
+ * (read from there when present; never copied into the repository). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crawl/robots.h"
+#include "testutil.h"
+
+static bool allowed(const char *txt, const char *agent, const char *url)
+{
+    robots *r = robots_parse(txt, strlen(txt));
+    bool a = robots_allowed(r, agent, url);
+    robots_free(r);
+    return a;
+}
+
+START_TEST(test_basics)
+{
+    const char *t = "User-agent: *\nDisallow: /private\nAllow: /private/ok\n\n"
+                    "User-agent: crawl\nDisallow: /no-crawl\nCrawl-delay: 2.5\n"
+                    "Sitemap: http://h/sitemap.xml\n";
+    ck_assert(!allowed(t, "other", "http://h/private/x"));
+    ck_assert(allowed(t, "other", "http://h/private/ok/1"));
+    /* the specific group replaces "*" entirely */
+    ck_assert(allowed(t, "crawl/0.1.0 (+https://x)", "http://h/private/x"));
+    ck_assert(!allowed(t, "CRAWL", "http://h/no-crawl"));
+    robots *r = robots_parse(t, strlen(t));
+    ck_assert(robots_crawl_delay(r, "crawl") == 2.5);
+    ck_assert(robots_crawl_delay(r, "other") < 0);
+    ck_assert_uint_eq(robots_sitemap_count(r), 1);
+    ck_assert_str_eq(robots_sitemap(r, 0), "http://h/sitemap.xml");
+    robots_free(r);
+    /* wildcards, end anchors, longest match, allow wins ties */
+    const char *w = "user-agent: *\ndisallow: /*.gif$\ndisallow: /a*b\nallow: /a/b\ndisallow: /tie\nallow: /tie\n";
+    ck_assert(!allowed(w, "x", "http://h/img/x.gif"));
+    ck_assert(allowed(w, "x", "http://h/img/x.gif?v=1"));
+    ck_assert(!allowed(w, "x", "http://h/axxb"));
+    ck_assert(allowed(w, "x", "http://h/a/b"));
+    ck_assert(allowed(w, "x", "http://h/tie"));
+    /* CR-only line ends, BOM, comments, nothing for an empty file */
+    ck_assert(!allowed("\xEF\xBB\xBFuser-agent: *\rdisallow: /x # no\r", "a", "http://h/x"));
+    ck_assert(allowed("", "a", "http://h/x"));
+    char *p = robots_path_of("http://h:80/a/b;p?q=1#frag");
+    ck_assert_str_eq(p, "/a/b;p?q=1");
+    free(p);
+    p = robots_path_of("http://h?x");
+    ck_assert_str_eq(p, "/?x");
+    free(p);
+}
+END_TEST
+
+START_TEST(test_size_limit)
+{
+    /* A rule past 500 KiB is not seen. */
+    size_t n = ROBOTS_MAX_BYTES + 100;
+    char *big = malloc(n + 64);
+    strcpy(big, "user-agent: *\n");
+    size_t k = strlen(big);
+    while (k < ROBOTS_MAX_BYTES + 10)
+        big[k++] = '#';
+    strcpy(big + k, "\ndisallow: /\n");
+    robots *r = robots_parse(big, strlen(big));
+    ck_assert(robots_allowed(r, "a", "http://h/x"));
+    robots_free(r);
+    free(big);
+}
+END_TEST
+
+static const char *testdata(const char *file, char *buf, size_t len)
+{
+    const char *dir = getenv("CRAWL_TESTDATA");
+    snprintf(buf, len, "%s/%s", dir ? dir : CRAWL_DEFAULT_TESTDATA, file);
+    return buf;
+}
+
+START_TEST(test_rfc9309_conformance)
+{
+    char path[4096];
+    json_error_t jerr;
+    json_t *cases = json_load_file(testdata("robots_cases.json", path, sizeof path), 0, &jerr);
+    if (!cases) {
+        fprintf(stderr, "robots conformance: %s not found, skipped\n", path);
+        return;
+    }
+    size_t i, pass = 0, total = json_array_size(cases);
+    json_t *c;
+    json_array_foreach(cases, i, c)
+    {
+        const char *txt = json_string_value(json_object_get(c, "robots"));
+        const char *agent = json_string_value(json_object_get(c, "agent"));
+        const char *url = json_string_value(json_object_get(c, "url"));
+        bool want = json_is_true(json_object_get(c, "allowed"));
+        if (allowed(txt, agent, url) == want)
+            pass++;
+        else
+            fprintf(stderr, "robots case %s (line %lld) failed\n", json_string_value(json_object_get(c, "name")),
+                    (long long)json_integer_value(json_object_get(c, "source_line")));
+    }
+    printf("robots RFC 9309 cases: %zu of %zu pass\n", pass, total);
+    ck_assert_uint_eq(total, 71);
+    ck_assert_uint_eq(pass, total);
+    json_decref(cases);
+}
+END_TEST
+
+static Suite *robots_suite(void)
+{
+    Suite *s = suite_create("robots");
+    TCase *tc = tcase_create("robots");
+    tcase_add_test(tc, test_basics);
+    tcase_add_test(tc, test_size_limit);
+    tcase_add_test(tc, test_rfc9309_conformance);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return run_suite(robots_suite()); }
