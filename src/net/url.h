@@ -1,0 +1,27 @@
+/* url: resolving and normalizing http(s) URLs for a crawler.
+ *
+ * url_resolve() resolves a reference found in a page against the document's
+ * URL the way browsers do for http and https (the WHATWG URL Standard): tabs
+ * and newlines removed, leading and trailing C0 controls and spaces trimmed,
+ * backslashes taken as slashes, "http:foo" relative to an http base, extra
+ * slashes after the scheme ignored, and the standard's percent-encode sets
+ * applied. Parsing and reference resolution are libcurl's URL API; hosts are
+ * IDNA-converted by it (libidn2) and IPv4 numbers normalized.
+ *
+ * url_normalize() then makes equivalent spellings equal (RFC 3986 section 6)
+ * for de-duplication: lower-case scheme and host, default port dropped, dot
+ * segments removed, percent-escapes upper-cased and unreserved ones decoded,
+ * empty path as "/", fragment removed.
+ *
+ * Only http and https results are returned. Pure functions; any thread.
+ * Results are malloc'd; the caller frees them.
+ */
+#ifndef CRAWL_NET_URL_H
+#define CRAWL_NET_URL_H
+
+/* base may be NULL (ref must then be absolute). NULL if invalid / not http(s). */
+char *url_resolve(const char *base, const char *ref);
+/* NULL if url is not a valid absolute http(s) URL. */
+char *url_normalize(const char *url);
+
+#endif

@@ -1,0 +1,104 @@
+/* Unit tests: URL resolution and normalization, against our own cases and the
+ * http(s) cases of the web-platform-tests URL suite kept in ../shared/testdata
+ * (read from there when present; never copied into the repository). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net/url.h"
+#include "testutil.h"
+
+static void expect_resolve(const char *base, const char *ref, const char *want)
+{
+    char *got = url_resolve(base, ref);
+    if (want)
+        ck_assert_msg(got && strcmp(got, want) == 0, "resolve(%s, %s) = %s, want %s", base, ref, got ? got : "NULL",
+                      want);
+    else
+        ck_assert_msg(!got, "resolve(%s, %s) = %s, want failure", base ? base : "NULL", ref, got ? got : "NULL");
+    free(got);
+}
+
+static void expect_norm(const char *in, const char *want)
+{
+    char *got = url_normalize(in);
+    ck_assert_msg(got && strcmp(got, want) == 0, "normalize(%s) = %s, want %s", in, got ? got : "NULL", want);
+    free(got);
+}
+
+START_TEST(test_resolve)
+{
+    const char *b = "http://example.com/a/b/c.html?q=1#top";
+    expect_resolve(b, "d.html", "http://example.com/a/b/d.html");
+    expect_resolve(b, "../d", "http://example.com/a/d");
+    expect_resolve(b, "/x", "http://example.com/x");
+    expect_resolve(b, "//other.org/p", "http://other.org/p");
+    expect_resolve(b, "?z", "http://example.com/a/b/c.html?z");
+    expect_resolve(b, "#f", "http://example.com/a/b/c.html?q=1#f");
+    expect_resolve(b, "", "http://example.com/a/b/c.html?q=1");
+    expect_resolve(b, " \t/sp ace\n", "http://example.com/sp%20ace");
+    expect_resolve(b, "\\\\h\\p", "http://h/p");
+    expect_resolve(b, "HTTPS://Ex%41mple.COM:443/", "https://example.com/");
+    expect_resolve(b, "http://0x7f.1/", "http://127.0.0.1/");
+    expect_resolve(b, "http://bücher.example/", "http://xn--bcher-kva.example/");
+    expect_resolve(b, "mailto:x@y", NULL);
+    expect_resolve(b, "javascript:void(0)", NULL);
+    expect_resolve(b, "ftp://h/", NULL);
+    expect_resolve(b, "http://a b/", NULL);
+    expect_resolve(b, "http://h:99999/", NULL);
+    expect_resolve(NULL, "relative", NULL);
+}
+END_TEST
+
+START_TEST(test_normalize)
+{
+    expect_norm("HTTP://Example.COM:80/%7euser/./a/../b/%2f?%41=%3d#frag", "http://example.com/~user/b/%2F?A=%3D");
+    expect_norm("https://h:443", "https://h/");
+    expect_norm("http://h/a%2Db", "http://h/a-b");
+    expect_norm("http://h:8080/", "http://h:8080/");
+}
+END_TEST
+
+START_TEST(test_wpt_conformance)
+{
+    const char *dir = getenv("CRAWL_TESTDATA");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/url_cases.json", dir ? dir : CRAWL_DEFAULT_TESTDATA);
+    json_t *cases = json_load_file(path, JSON_ALLOW_NUL, NULL);
+    if (!cases) {
+        fprintf(stderr, "URL conformance: %s not found, skipped\n", path);
+        return;
+    }
+    size_t i, pass = 0, total = json_array_size(cases);
+    json_t *c;
+    json_array_foreach(cases, i, c)
+    {
+        json_t *in = json_object_get(c, "input"), *b = json_object_get(c, "base"), *h = json_object_get(c, "href");
+        /* C strings cannot carry NUL: such cases count as failures. */
+        if (strlen(json_string_value(in)) != json_string_length(in))
+            continue;
+        char *got = url_resolve(json_is_string(b) ? json_string_value(b) : NULL, json_string_value(in));
+        bool ok = h ? (got && strcmp(got, json_string_value(h)) == 0) : got == NULL;
+        pass += ok;
+        free(got);
+    }
+    printf("WPT URL cases (http/https): %zu of %zu pass (%.1f%%)\n", pass, total, 100.0 * (double)pass / (double)total);
+    ck_assert_uint_eq(total, 445);
+    ck_assert_msg(pass * 100 >= total * 95, "only %zu of %zu", pass, total);
+    json_decref(cases);
+}
+END_TEST
+
+static Suite *url_suite(void)
+{
+    Suite *s = suite_create("url");
+    TCase *tc = tcase_create("url");
+    tcase_add_test(tc, test_resolve);
+    tcase_add_test(tc, test_normalize);
+    tcase_add_test(tc, test_wpt_conformance);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) { return run_suite(url_suite()); }
