@@ -20,7 +20,9 @@
 #include "crawl/co_group.h"
 #include "crawl/co_sync.h"
 #include "crawl/fetcher.h"
+#include "crawl/links.h"
 #include "crawl/robots.h"
+#include "net/url.h"
 
 #ifndef CRAWL_VERSION
 #define CRAWL_VERSION "0.0.0"
@@ -431,10 +433,143 @@ static int cmd_robots(int argc, char **argv)
     return rc;
 }
 
+/* Read a whole file (or stdin for "-"); NULL after a message. */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "crawl: cannot read '%s': %s\n", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0, r;
+    char *buf = malloc(cap + 1);
+    while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += r;
+        if (n == cap) {
+            char *nb = realloc(buf, (cap *= 2) + 1);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = nb;
+        }
+    }
+    if (buf && ferror(f)) {
+        fprintf(stderr, "crawl: cannot read '%s': %s\n", path, strerror(errno));
+        free(buf);
+        buf = NULL;
+    }
+    if (f != stdin)
+        fclose(f);
+    if (buf)
+        buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+typedef struct link_list {
+    char **v;
+    bool *keep;
+    size_t n;
+    bool requisites, all;
+} link_list;
+
+static void collect_link(void *ud, const link_ref *l)
+{
+    link_list *L = ud;
+    bool keep = (l->kind == LINK_FOLLOW || L->requisites) && (L->all || !l->nofollow);
+    char **nv = realloc(L->v, (L->n + 1) * sizeof *nv);
+    bool *nk = realloc(L->keep, (L->n + 1) * sizeof *nk);
+    if (!nv || !nk)
+        abort();
+    L->v = nv;
+    L->keep = nk;
+    L->v[L->n] = strndup(l->value, l->len);
+    L->keep[L->n++] = keep;
+}
+
+/* crawl links [--base URL] [--page-requisites] [--all] FILE|-: the links the
+ * extractor finds, resolved and normalized, once each, in document order. */
+static int cmd_links(int argc, char **argv)
+{
+    const char *base = NULL, *file = NULL;
+    link_list L = {0};
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--base") == 0 && i + 1 < argc)
+            base = argv[++i];
+        else if (strncmp(argv[i], "--base=", 7) == 0)
+            base = argv[i] + 7;
+        else if (strcmp(argv[i], "--page-requisites") == 0)
+            L.requisites = true;
+        else if (strcmp(argv[i], "--all") == 0)
+            L.all = true;
+        else if (!file && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0))
+            file = argv[i];
+        else {
+            fprintf(stderr, "usage: crawl links [--base URL] [--page-requisites] [--all] FILE|-\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (!file) {
+        fprintf(stderr, "usage: crawl links [--base URL] [--page-requisites] [--all] FILE|-\n");
+        return EXIT_USAGE;
+    }
+    char *doc_base = NULL;
+    if (base && !(doc_base = url_resolve(NULL, base))) {
+        fprintf(stderr, "crawl: --base '%s' is not an absolute http(s) URL\n", base);
+        return EXIT_USAGE;
+    }
+    size_t len;
+    char *html = slurp(file, &len);
+    if (!html) {
+        free(doc_base);
+        return EXIT_IO;
+    }
+    links_info info;
+    links_extract(html, len, 0, collect_link, &L, &info);
+    free(html);
+    /* <base href> applies to the whole document, wherever it stands */
+    char *eff = doc_base ? strdup(doc_base) : NULL;
+    if (info.base[0]) {
+        char *b = url_resolve(doc_base, info.base);
+        if (b) {
+            free(eff);
+            eff = b;
+        }
+    }
+    char **seen = calloc(L.n + 1, sizeof *seen);
+    size_t nseen = 0;
+    for (size_t i = 0; i < L.n; i++) {
+        char *abs = L.keep[i] && !(info.meta_nofollow && !L.all) ? url_resolve(eff, L.v[i]) : NULL;
+        char *norm = abs ? url_normalize(abs) : NULL;
+        bool dup = false;
+        for (size_t k = 0; norm && k < nseen && !dup; k++)
+            dup = strcmp(seen[k], norm) == 0;
+        if (norm && !dup) {
+            puts(norm);
+            seen[nseen++] = norm;
+        } else {
+            free(norm);
+        }
+        free(abs);
+        free(L.v[i]);
+    }
+    for (size_t k = 0; k < nseen; k++)
+        free(seen[k]);
+    free(seen);
+    free(L.v);
+    free(L.keep);
+    free(eff);
+    free(doc_base);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "robots") == 0)
         return cmd_robots(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "links") == 0)
+        return cmd_links(argc, argv);
     opt_list cli = {0};
     if (opts_parse_args(argc, argv, &cli, stderr) < 0) {
         opt_list_free(&cli);
