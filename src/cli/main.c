@@ -48,6 +48,7 @@ typedef struct job {
     struct curl_slist *headers;
     char *dns_servers;
     char ua[64];
+    str_list domains, exclude_domains; /* comma lists split */
     int result;
 } job;
 
@@ -67,6 +68,30 @@ static char *join_list(const str_list *l)
     return s;
 }
 
+static void split_commas(const str_list *in, str_list *out)
+{
+    for (size_t i = 0; i < in->n; i++) {
+        char *copy = strdup(in->v[i]), *save = NULL;
+        for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+            char **nv = realloc(out->v, (out->n + 1) * sizeof *nv);
+            if (!nv)
+                abort();
+            out->v = nv;
+            out->v[out->n++] = strdup(t);
+        }
+        free(copy);
+    }
+}
+
+static void list_release(str_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
 /* Fill j->cfg from j->o. 0, or -1 after printing a message. */
 static int build_cfg(job *j)
 {
@@ -79,6 +104,8 @@ static int build_cfg(job *j)
         j->headers = curl_slist_append(j->headers, o->headers.v[i]);
     }
     snprintf(j->ua, sizeof j->ua, "crawl/%s", CRAWL_VERSION);
+    split_commas(&o->domains, &j->domains);
+    split_commas(&o->exclude_domains, &j->exclude_domains);
     j->dns_servers = join_list(&o->dns_servers);
     j->cfg = (fetcher_cfg){
         .name = j->name,
@@ -120,12 +147,33 @@ static int build_cfg(job *j)
         .summary = !o->quiet,
         .verbose = (int)o->verbose,
         .grace_ms = o->grace_ms,
+        .recursive = o->recursive,
+        .max_depth = (int)o->level,
+        .span_hosts = o->span_hosts,
+        .domains = (const char *const *)j->domains.v,
+        .ndomains = j->domains.n,
+        .exclude_domains = (const char *const *)j->exclude_domains.v,
+        .nexclude_domains = j->exclude_domains.n,
+        .accept_regex = o->accept_regex,
+        .reject_regex = o->reject_regex,
+        .max_pages = o->max_pages,
+        .max_pages_per_host = o->max_pages_per_host,
+        .max_url_length = o->max_url_length,
+        .delay_ms = o->delay_ms,
+        .robots = o->robots,
+        .page_requisites = o->page_requisites,
+        .follow_nofollow = o->follow_nofollow,
+        .spider = o->spider,
+        .max_links_per_page = o->max_links_per_page,
+        .max_queued = o->max_queued,
     };
     return 0;
 }
 
 static void job_free(job *j)
 {
+    list_release(&j->domains);
+    list_release(&j->exclude_domains);
     opts_free(&j->o);
     curl_slist_free_all(j->headers);
     free(j->dns_servers);

@@ -58,6 +58,23 @@ static const opt_def defs[] = {
      "let redirects reach loopback, private and link-local addresses", false},
     {"grace", 0, "DURATION", K_DURATION, OFF(grace_ms), 0, 0, "on SIGINT/SIGTERM, let fetches in flight finish this long (default 10s)", false},
     {"url", 0, "URL", K_LIST, OFF(urls), 0, 0, "a URL to fetch (like a positional URL); repeatable", false},
+    {"recursive", 'r', NULL, K_FLAG, OFF(recursive), 0, 1, "crawl: follow links from the URLs given, within the scope", false},
+    {"level", 'l', "N", K_LONG, OFF(level), 0, 0, "with -r: maximum link depth, 0 = unlimited (default 5)", false},
+    {"span-hosts", 0, NULL, K_FLAG, OFF(span_hosts), 0, 1, "with -r: follow links to other hosts (see --domains)", false},
+    {"domains", 'D', "LIST", K_LIST, OFF(domains), 0, 0, "with --span-hosts: only these comma-separated domains and their subdomains", false},
+    {"exclude-domains", 0, "LIST", K_LIST, OFF(exclude_domains), 0, 0, "with -r: never these comma-separated domains", false},
+    {"accept-regex", 0, "REGEX", K_STRING, OFF(accept_regex), 0, 0, "with -r: follow only URLs matching this POSIX extended regex", false},
+    {"reject-regex", 0, "REGEX", K_STRING, OFF(reject_regex), 0, 0, "with -r: never follow URLs matching this regex", false},
+    {"max-pages", 0, "N", K_LONG, OFF(max_pages), 0, 0, "with -r: queue at most N pages in all, 0 = no limit (default 0)", false},
+    {"max-pages-per-host", 0, "N", K_LONG, OFF(max_pages_per_host), 0, 0, "with -r: at most N pages per host, 0 = no limit", false},
+    {"max-url-length", 0, "N", K_LONG, OFF(max_url_length), 0, 0, "with -r: skip longer URLs (default 2048)", false},
+    {"delay", 0, "DURATION", K_DURATION, OFF(delay_ms), 0, 0, "with -r: wait between requests to one host (default: robots.txt Crawl-delay)", false},
+    {"robots", 0, "on|off", K_FLAG, OFF(robots), 0, 1, "with -r: obey robots.txt (default on)", false},
+    {"page-requisites", 0, NULL, K_FLAG, OFF(page_requisites), 0, 1, "with -r: also fetch images, scripts, stylesheets", false},
+    {"follow-nofollow", 0, NULL, K_FLAG, OFF(follow_nofollow), 0, 1, "with -r: follow rel=nofollow links and nofollow pages too", false},
+    {"spider", 0, NULL, K_FLAG, OFF(spider), 0, 1, "fetch and report, save no bodies", false},
+    {"max-links-per-page", 0, "N", K_LONG, OFF(max_links_per_page), 0, 0, "with -r: read at most N links from one page (default 10000)", false},
+    {"max-queued", 0, "N", K_LONG, OFF(max_queued), 1, 0, "with -r: URLs waiting in memory at most; more are counted and dropped (default 1000000)", false},
     {"config", 0, "FILE", K_STRING, OFF(config), 0, 0, "run the jobs of this configuration file (see crawl.conf(5))", true},
     {"job", 0, "NAME", K_LIST, OFF(job_names), 0, 0, "with --config: run only this job; repeatable", true},
     {"check", 0, NULL, K_FLAG, OFF(check), 0, 1, "with --config: validate and print each job's settings, fetch nothing", true},
@@ -93,6 +110,12 @@ void opts_defaults(crawl_opts *o)
     o->grace_ms = 10000;
     o->progress = PROGRESS_AUTO;
     o->jobs = 1;
+    o->level = 5;
+    o->max_url_length = 2048;
+    o->delay_ms = -1;
+    o->robots = true;
+    o->max_links_per_page = 10000;
+    o->max_queued = 1000000;
 }
 
 static void list_add(str_list *l, const char *s)
@@ -484,7 +507,7 @@ void opts_print_effective(const crawl_opts *o, FILE *out)
                 fprintf(out, "%s = false\n", d->lname);
             continue;
         }
-        if (d->k == K_STRING && !*(char *const *)p) {
+        if ((d->k == K_STRING && !*(char *const *)p) || (d->k == K_DURATION && *(const int64_t *)p < 0)) {
             fprintf(out, "# %s = (not set)\n", d->lname);
             continue;
         }

@@ -56,6 +56,24 @@ typedef struct crawl_opts {
     str_list resolve;       /* HOST:PORT:ADDR */
     bool allow_private;
     int64_t grace_ms;
+    /* recursive crawling */
+    bool recursive;
+    long level;
+    bool span_hosts;
+    str_list domains;
+    str_list exclude_domains;
+    char *accept_regex;
+    char *reject_regex;
+    long max_pages;
+    long max_pages_per_host;
+    long max_url_length;
+    int64_t delay_ms;
+    bool robots;
+    bool page_requisites;
+    bool follow_nofollow;
+    bool spider;
+    long max_links_per_page;
+    long max_queued;
     /* batch jobs */
     char *config;
     str_list job_names;

@@ -7,6 +7,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,7 +23,11 @@
 #include "crawl/co_sync.h"
 #include "out/jsonl.h"
 #include "out/savepath.h"
+#include "frontier.h"
+#include "links.h"
+#include "net/url.h"
 #include "retry.h"
+#include "seen.h"
 #include "stats.h"
 
 #define READ_BATCH 256
@@ -60,6 +65,16 @@ typedef struct engine {
     uint64_t rng;
     uint64_t dropped;    /* queued URLs not fetched because of a stop */
     co_event finished;
+    /* recursive crawling */
+    frontier fr;
+    seen_set seen;
+    bool fr_ready, seen_ready;
+    char **seed_hosts;
+    size_t nseed_hosts;
+    regex_t accept_re, reject_re;
+    bool have_accept, have_reject;
+    long queued_pages;   /* seeds + links queued (for --max-pages) */
+    uint64_t skipped_scope, skipped_robots, skipped_limit, skipped_trap;
 } engine;
 
 /* ---- exit status ------------------------------------------------------------ */
@@ -227,6 +242,18 @@ typedef struct fetch_item {
 
 static char *input_url(const char *line, char *why, size_t wlen, char **host_out, long *port_out);
 
+/* A page of a recursive crawl: where it was found. */
+typedef struct page_ctx {
+    int depth;
+    const char *parent;
+    fr_host *host;
+    int links_found; /* -1 after a 429/503: back the origin off */
+} page_ctx;
+
+static const char *host_of(const char *url, char *buf, size_t len);
+static void queue_link(engine *E, char *url, const char *parent, int depth);
+static void process(engine *E, fetch_item *it, page_ctx *pg);
+
 static void item_free(fetch_item *it)
 {
     free(it->line);
@@ -246,6 +273,34 @@ static int enqueue(engine *E, char *line)
     }
     it->line = line;
     it->url = input_url(line, it->why, sizeof it->why, &it->host, &it->port);
+    if (E->cfg->recursive) {
+        /* a seed: its host is in scope; queue it at depth 0 */
+        if (it->url) {
+            char *norm = url_normalize(it->url);
+            char hb[300];
+            const char *h = norm ? host_of(norm, hb, sizeof hb) : NULL;
+            bool known = false;
+            for (size_t i = 0; h && i < E->nseed_hosts && !known; i++)
+                known = strcasecmp(E->seed_hosts[i], h) == 0;
+            if (h && !known) {
+                char **n = realloc(E->seed_hosts, (E->nseed_hosts + 1) * sizeof *n);
+                if (n) {
+                    E->seed_hosts = n;
+                    E->seed_hosts[E->nseed_hosts++] = strdup(h);
+                }
+            }
+            if (norm) {
+                queue_link(E, norm, NULL, 0);
+                frontier_notify(&E->fr);
+                E->st.queued_total++;
+                item_free(it);
+                return 0;
+            }
+        }
+        process(E, it, NULL); /* the invalid_url record */
+        item_free(it);
+        return 0;
+    }
     int st = co_queue_put(&E->q, it, CO_FOREVER);
     if (st < 0)
         item_free(it);
@@ -289,6 +344,8 @@ static int producer_main(void *arg)
             close(fd);
     }
     co_queue_close(&E->q); /* workers drain what is queued, then stop */
+    if (E->cfg->recursive)
+        frontier_release(&E->fr); /* seeds are in: the crawl may now complete */
     return st == -ECANCELED ? 0 : st;
 }
 
@@ -413,7 +470,306 @@ static void save_body(engine *E, json_t *rec, const char *url, const http_resp *
     free(used);
 }
 
-static void process(engine *E, fetch_item *it)
+/* ---- recursive crawling: scope, de-duplication, the frontier ------------------ */
+
+/* The host of a normalized URL (no userinfo, no port), copied into buf. */
+static const char *host_of(const char *url, char *buf, size_t len)
+{
+    const char *p = strstr(url, "://");
+    if (!p)
+        return NULL;
+    p += 3;
+    size_t n = strcspn(p, "/?#");
+    const char *at = memchr(p, '@', n);
+    if (at) {
+        n -= (size_t)(at + 1 - p);
+        p = at + 1;
+    }
+    size_t hl = n;
+    if (*p == '[') {
+        const char *rb = memchr(p, ']', n);
+        hl = rb ? (size_t)(rb - p) + 1 : n;
+    } else {
+        const char *colon = memchr(p, ':', n);
+        if (colon)
+            hl = (size_t)(colon - p);
+    }
+    if (hl >= len)
+        return NULL;
+    memcpy(buf, p, hl);
+    buf[hl] = 0;
+    return buf;
+}
+
+static bool domain_match(const char *host, const char *domain)
+{
+    size_t hl = strlen(host), dl = strlen(domain);
+    if (dl && domain[0] == '.') {
+        domain++;
+        dl--;
+    }
+    return hl == dl ? strcasecmp(host, domain) == 0
+                    : hl > dl && host[hl - dl - 1] == '.' && strcasecmp(host + hl - dl, domain) == 0;
+}
+
+/* Calendar-style traps: a path whose segments repeat, or that is absurdly deep. */
+static bool looks_like_trap(const char *url)
+{
+    const char *p = strstr(url, "://");
+    p = p ? strchr(p + 3, '/') : NULL;
+    if (!p)
+        return false;
+    size_t plen = strcspn(p, "?#");
+    const char *seg[64];
+    size_t segl[64];
+    int n = 0;
+    for (size_t i = 0; i < plen;) {
+        while (i < plen && p[i] == '/')
+            i++;
+        size_t s0 = i;
+        while (i < plen && p[i] != '/')
+            i++;
+        if (i > s0) {
+            if (n == 64)
+                return true; /* more than 64 segments */
+            seg[n] = p + s0;
+            segl[n++] = i - s0;
+        }
+    }
+    for (int a = 0; a < n; a++) {
+        int same = 0;
+        for (int b = 0; b < n; b++)
+            same += segl[a] == segl[b] && memcmp(seg[a], seg[b], segl[a]) == 0;
+        if (same > 3)
+            return true;
+    }
+    return false;
+}
+
+static bool in_scope(engine *E, const char *url)
+{
+    const fetcher_cfg *c = E->cfg;
+    if (c->max_url_length > 0 && (long)strlen(url) > c->max_url_length)
+        return false;
+    char hb[300];
+    const char *host = host_of(url, hb, sizeof hb);
+    if (!host)
+        return false;
+    if (!c->span_hosts) {
+        bool ok = false;
+        for (size_t i = 0; i < E->nseed_hosts && !ok; i++)
+            ok = strcasecmp(E->seed_hosts[i], host) == 0;
+        if (!ok)
+            return false;
+    } else if (c->ndomains) {
+        bool ok = false;
+        for (size_t i = 0; i < c->ndomains && !ok; i++)
+            ok = domain_match(host, c->domains[i]);
+        if (!ok)
+            return false;
+    }
+    for (size_t i = 0; i < c->nexclude_domains; i++)
+        if (domain_match(host, c->exclude_domains[i]))
+            return false;
+    if (E->have_accept && regexec(&E->accept_re, url, 0, NULL, 0) != 0)
+        return false;
+    if (E->have_reject && regexec(&E->reject_re, url, 0, NULL, 0) == 0)
+        return false;
+    return true;
+}
+
+/* Queue a normalized URL if it is new, in scope and within the limits.
+ * Takes ownership of url. */
+static void queue_link(engine *E, char *url, const char *parent, int depth)
+{
+    const fetcher_cfg *c = E->cfg;
+    if (c->max_depth > 0 && depth > c->max_depth) {
+        free(url);
+        return;
+    }
+    if (!in_scope(E, url)) {
+        E->skipped_scope++;
+        free(url);
+        return;
+    }
+    if (looks_like_trap(url)) {
+        E->skipped_trap++;
+        free(url);
+        return;
+    }
+    if (c->max_pages > 0 && E->queued_pages >= c->max_pages) {
+        E->skipped_limit++;
+        free(url);
+        return;
+    }
+    int err;
+    if (!seen_add(&E->seen, url, strlen(url), &err)) {
+        free(url);
+        return;
+    }
+    char *origin = frontier_origin_of(url);
+    fr_host *h = origin ? frontier_host(&E->fr, origin) : NULL;
+    free(origin);
+    if (!h || (c->max_pages_per_host > 0 && (long)h->pushed >= c->max_pages_per_host)) {
+        E->skipped_limit++;
+        free(url);
+        return;
+    }
+    if (frontier_push(&E->fr, h, url, parent ? strdup(parent) : NULL, depth) == 0)
+        E->queued_pages++;
+}
+
+/* Link extraction runs on an executor thread: this is the job. */
+typedef struct extract_job {
+    const char *body;
+    size_t len;
+    const char *page_url;
+    bool requisites, follow_nofollow;
+    size_t max_links;
+    char **out;
+    size_t nout, cap;
+    char **raw;
+    size_t nraw, rawcap;
+    links_info info;
+} extract_job;
+
+static void extract_collect(void *ud, const link_ref *l)
+{
+    extract_job *j = ud;
+    if (l->kind == LINK_REQUISITE && !j->requisites)
+        return;
+    if (l->nofollow && !j->follow_nofollow)
+        return;
+    if (j->nraw == j->rawcap) {
+        size_t cap = j->rawcap ? j->rawcap * 2 : 64;
+        char **n = realloc(j->raw, cap * sizeof *n);
+        if (!n)
+            return;
+        j->raw = n;
+        j->rawcap = cap;
+    }
+    j->raw[j->nraw++] = strndup(l->value, l->len);
+}
+
+static void *extract_fn(void *arg)
+{
+    extract_job *j = arg;
+    links_extract(j->body, j->len, j->max_links, extract_collect, j, &j->info);
+    char *base = j->info.base[0] ? url_resolve(j->page_url, j->info.base) : NULL;
+    const char *eff = base ? base : j->page_url;
+    bool drop_all = j->info.meta_nofollow && !j->follow_nofollow;
+    for (size_t i = 0; i < j->nraw; i++) {
+        char *abs = drop_all ? NULL : url_resolve(eff, j->raw[i]);
+        char *norm = abs ? url_normalize(abs) : NULL;
+        free(abs);
+        free(j->raw[i]);
+        if (!norm)
+            continue;
+        if (j->nout == j->cap) {
+            size_t cap = j->cap ? j->cap * 2 : 64;
+            char **n = realloc(j->out, cap * sizeof *n);
+            if (!n) {
+                free(norm);
+                continue;
+            }
+            j->out = n;
+            j->cap = cap;
+        }
+        j->out[j->nout++] = norm;
+    }
+    free(j->raw);
+    free(base);
+    return NULL;
+}
+
+static bool is_html(const http_resp *r)
+{
+    if (r->content_type)
+        return strncasecmp(r->content_type, "text/html", 9) == 0 ||
+               strncasecmp(r->content_type, "application/xhtml+xml", 21) == 0;
+    const char *b = r->body;
+    size_t n = r->bytes;
+    while (n && isspace((unsigned char)*b)) {
+        b++;
+        n--;
+    }
+    return n && *b == '<';
+}
+
+/* Extract the page's links off the loop and queue them. Returns how many
+ * links the page had. */
+static int follow_links(engine *E, const char *page_url, const http_resp *resp, int depth)
+{
+    const fetcher_cfg *c = E->cfg;
+    extract_job j = {.body = resp->body, .len = resp->bytes, .page_url = page_url,
+                     .requisites = c->page_requisites, .follow_nofollow = c->follow_nofollow,
+                     .max_links = c->max_links_per_page > 0 ? (size_t)c->max_links_per_page : 0};
+    void *ignored;
+    int st = co_exec_run(E->exec, extract_fn, &j, &ignored);
+    for (size_t i = 0; i < j.nout; i++) {
+        if (st == 0 && !E->stopping)
+            queue_link(E, j.out[i], page_url, depth + 1);
+        else
+            free(j.out[i]);
+    }
+    free(j.out);
+    frontier_notify(&E->fr);
+    return (int)j.info.found;
+}
+
+/* robots.txt for an origin, fetched once, before any other request there. */
+static void ensure_robots(engine *E, fr_host *h)
+{
+    while (h->rstate == ROBOTS_FETCHING)
+        if (co_event_wait(&h->robots_ready, CO_FOREVER) < 0)
+            return;
+    if (h->rstate == ROBOTS_READY)
+        return;
+    h->rstate = ROBOTS_FETCHING;
+    char *url = NULL;
+    if (asprintf(&url, "%s/robots.txt", h->origin) < 0)
+        url = NULL;
+    http_resp r;
+    memset(&r, 0, sizeof r);
+    bool fetched = false;
+    for (int hop = 0; url && hop <= 5; hop++) {
+        if (fetched)
+            http_resp_free(&r);
+        http_req req = {.url = url, .keep_body = true, .explicit_host = false};
+        for (size_t i = 0; i < E->nseed_hosts; i++) {
+            char hb[300];
+            const char *hh = host_of(url, hb, sizeof hb);
+            if (hh && strcasecmp(hh, E->seed_hosts[i]) == 0)
+                req.explicit_host = true;
+        }
+        if (http_fetch(E->http, &req, &r) < 0) {
+            fetched = true;
+            break;
+        }
+        fetched = true;
+        if (r.err || r.status < 300 || r.status >= 400 || !r.location)
+            break;
+        free(url);
+        url = strdup(r.location);
+    }
+    if (fetched && !r.err && r.status >= 200 && r.status < 300) {
+        h->rules = robots_parse(r.body ? r.body : "", r.bytes);
+        double d = robots_crawl_delay(h->rules, E->cfg->http.user_agent ? E->cfg->http.user_agent : "crawl");
+        if (E->cfg->delay_ms < 0 && d > 0)
+            h->delay_ns = (int64_t)((d > 60 ? 60 : d) * 1e9); /* capped at a minute */
+    } else if (fetched && !r.err && r.status >= 400 && r.status < 500) {
+        h->rules = NULL; /* no robots.txt: no restrictions */
+    } else {
+        h->disallow_all = true; /* 5xx or unreachable: do not crawl this origin */
+    }
+    if (fetched)
+        http_resp_free(&r);
+    free(url);
+    h->rstate = ROBOTS_READY;
+    co_event_set(&h->robots_ready);
+}
+
+static void process(engine *E, fetch_item *it, page_ctx *pg)
 {
     const fetcher_cfg *c = E->cfg;
     int64_t t0 = co_now_ns();
@@ -443,8 +799,15 @@ static void process(engine *E, fetch_item *it)
         have_slot = st == 0;
     }
 
+    bool extract = pg && (c->max_depth == 0 || pg->depth < c->max_depth);
     http_req req = {.url = url, .host = host, .port = port, .explicit_host = true,
-                    .keep_body = c->directory_prefix != NULL};
+                    .keep_body = (c->directory_prefix != NULL && !c->spider) || extract};
+    if (pg) { /* a discovered link may not reach private addresses; a seed may */
+        req.explicit_host = false;
+        for (size_t i = 0; i < E->nseed_hosts; i++)
+            if (strcasecmp(E->seed_hosts[i], host) == 0)
+                req.explicit_host = true;
+    }
     http_resp resp;
     memset(&resp, 0, sizeof resp);
     resp.retry_after_s = -1;
@@ -513,6 +876,15 @@ static void process(engine *E, fetch_item *it)
             snprintf(redirect_msg, sizeof redirect_msg, "redirect to a non-http(s) URL refused");
             break;
         }
+        if (pg) {
+            /* a crawl follows a redirect only into scope, and never to a URL
+             * it has already queued or fetched */
+            char *norm = url_normalize(resp.location);
+            bool go = norm && in_scope(E, norm) && seen_add(&E->seen, norm, strlen(norm), NULL);
+            free(norm);
+            if (!go)
+                break;
+        }
         free(cur);
         cur = strdup(resp.location);
         req.host = NULL; /* let http_fetch parse the new URL */
@@ -561,7 +933,19 @@ static void process(engine *E, fetch_item *it)
     json_object_set_new(rec, "remote_ip", resp.remote_ip[0] ? json_string(resp.remote_ip) : json_null());
     json_object_set_new(rec, "http_version", resp.http_version ? json_string(resp.http_version) : json_null());
 
-    if (c->directory_prefix && resp.body && !interrupted && !resp.err && resp.status >= 200 && resp.status < 300)
+    if (pg) {
+        json_object_set_new(rec, "depth", json_integer(pg->depth));
+        json_object_set_new(rec, "parent", jsonl_str(pg->parent));
+        int found = 0;
+        if (extract && resp.body && !interrupted && !resp.err && resp.status >= 200 && resp.status < 300 &&
+            is_html(&resp))
+            found = follow_links(E, cur, &resp, pg->depth);
+        json_object_set_new(rec, "links_found", json_integer(found));
+        if (pg->host && (resp.status == 429 || resp.status == 503))
+            pg->links_found = -1; /* ask for a backoff */
+    }
+    if (c->directory_prefix && !c->spider && resp.body && !interrupted && !resp.err && resp.status >= 200 &&
+        resp.status < 300)
         save_body(E, rec, cur, &resp);
 
     E->st.done++;
@@ -583,6 +967,53 @@ static void process(engine *E, fetch_item *it)
     free(cur);
 }
 
+/* A recursive crawl's worker: politely take the next URL from the frontier,
+ * check robots.txt, fetch, extract and queue links, write the record. */
+static int crawl_worker(void *arg)
+{
+    engine *E = arg;
+    const fetcher_cfg *c = E->cfg;
+    for (;;) {
+        fr_item *it;
+        fr_host *h;
+        int st = frontier_next(&E->fr, &it, &h);
+        if (st < 0)
+            return st == -EPIPE ? 0 : st;
+        if (E->stopping) {
+            E->dropped++;
+            fr_item_free(it);
+            frontier_done(&E->fr, h, 0);
+            continue;
+        }
+        if (c->robots)
+            ensure_robots(E, h);
+        if (c->robots && (h->disallow_all || !robots_allowed(h->rules, c->http.user_agent ? c->http.user_agent : "crawl",
+                                                             it->url))) {
+            E->skipped_robots++;
+            json_t *rec = json_object();
+            json_object_set_new(rec, "url", jsonl_str(it->url));
+            json_object_set_new(rec, "final_url", json_null());
+            json_object_set_new(rec, "status", json_null());
+            json_object_set_new(rec, "error", error_obj("robots", h->disallow_all ? "robots.txt unreachable: origin not crawled"
+                                                                                : "disallowed by robots.txt"));
+            json_object_set_new(rec, "depth", json_integer(it->depth));
+            json_object_set_new(rec, "parent", jsonl_str(it->parent));
+            write_record(E, rec);
+            fr_item_free(it);
+            frontier_done(&E->fr, h, 0);
+            continue;
+        }
+        fetch_item fi = {.line = it->url};
+        fi.url = input_url(it->url, fi.why, sizeof fi.why, &fi.host, &fi.port);
+        page_ctx pg = {.depth = it->depth, .parent = it->parent, .host = h};
+        process(E, &fi, &pg);
+        free(fi.url);
+        free(fi.host);
+        fr_item_free(it);
+        frontier_done(&E->fr, h, pg.links_found < 0 ? c->retry_delay_ms * 1000000 : 0);
+    }
+}
+
 static int worker_main(void *arg)
 {
     engine *E = arg;
@@ -594,7 +1025,7 @@ static int worker_main(void *arg)
         if (E->stopping) {
             E->dropped++;
         } else {
-            process(E, item);
+            process(E, item, NULL);
         }
         item_free(item);
         co_queue_task_done(&E->q);
@@ -625,6 +1056,8 @@ static void on_signal(evutil_socket_t sig, short w, void *arg)
         if (E->producer)
             co_cancel(E->producer);
         co_queue_close(&E->q);
+        if (E->fr_ready)
+            frontier_notify(&E->fr); /* workers stop taking new URLs */
         struct timeval tv = {E->cfg->grace_ms / 1000, (E->cfg->grace_ms % 1000) * 1000};
         evtimer_add(E->grace_timer, &tv);
     } else if (!E->aborting) {
@@ -709,6 +1142,31 @@ static int setup(engine *E)
             return EXIT_IO;
         }
     }
+    if (c->recursive) {
+        if (frontier_init(&E->fr, c->max_queued > 0 ? (size_t)c->max_queued : 0,
+                          c->max_per_host > 0 ? (int)c->max_per_host : 2,
+                          c->delay_ms > 0 ? c->delay_ms * 1000000 : 0) < 0 ||
+            seen_init(&E->seen, 1 << 16) < 0) {
+            fprintf(stderr, "crawl: out of memory\n");
+            return EXIT_GENERIC;
+        }
+        E->fr_ready = E->seen_ready = true;
+        frontier_hold(&E->fr);
+        if (c->accept_regex) {
+            if (regcomp(&E->accept_re, c->accept_regex, REG_EXTENDED | REG_NOSUB) != 0) {
+                fprintf(stderr, "crawl: --accept-regex '%s' is not a valid regular expression\n", c->accept_regex);
+                return EXIT_USAGE;
+            }
+            E->have_accept = true;
+        }
+        if (c->reject_regex) {
+            if (regcomp(&E->reject_re, c->reject_regex, REG_EXTENDED | REG_NOSUB) != 0) {
+                fprintf(stderr, "crawl: --reject-regex '%s' is not a valid regular expression\n", c->reject_regex);
+                return EXIT_USAGE;
+            }
+            E->have_reject = true;
+        }
+    }
     if ((rc = jsonl_open(c->output, &E->out)) < 0) {
         fprintf(stderr, "crawl: cannot open output '%s': %s\n", c->output, strerror(-rc));
         return EXIT_IO;
@@ -746,7 +1204,7 @@ int fetcher_main(void *arg)
     co_task *writer = co_spawn(writer_main, &E);
     E.producer = co_spawn(producer_main, &E);
     for (long i = 0; i < E.cfg->concurrency; i++)
-        if (co_group_spawn(&E.workers, worker_main, &E, NULL) < 0)
+        if (co_group_spawn(&E.workers, E.cfg->recursive ? crawl_worker : worker_main, &E, NULL) < 0)
             break;
     co_group_wait(&E.workers, CO_FOREVER);
     atomic_store(&E.input_stop, true);
@@ -802,5 +1260,18 @@ cleanup:
     if (E.dirfd >= 0)
         close(E.dirfd);
     hosts_free(&E);
+    if (E.fr_ready) {
+        E.dropped += E.fr.queued;
+        frontier_free(&E.fr);
+    }
+    if (E.seen_ready)
+        seen_free(&E.seen);
+    if (E.have_accept)
+        regfree(&E.accept_re);
+    if (E.have_reject)
+        regfree(&E.reject_re);
+    for (size_t i = 0; i < E.nseed_hosts; i++)
+        free(E.seed_hosts[i]);
+    free(E.seed_hosts);
     return code;
 }

@@ -57,6 +57,24 @@ typedef struct fetcher_cfg {
     bool summary;
     int verbose;
     int64_t grace_ms;
+    /* recursive crawling (-r) */
+    bool recursive;
+    int max_depth;              /* 0 = unlimited */
+    bool span_hosts;
+    const char *const *domains; /* with span_hosts: only these domains (and subdomains) */
+    size_t ndomains;
+    const char *const *exclude_domains;
+    size_t nexclude_domains;
+    const char *accept_regex, *reject_regex; /* POSIX extended, on the normalized URL */
+    long max_pages, max_pages_per_host;      /* 0 = unlimited */
+    long max_url_length;
+    int64_t delay_ms;           /* < 0: robots.txt Crawl-delay (capped), else this */
+    bool robots;                /* obey robots.txt */
+    bool page_requisites;
+    bool follow_nofollow;
+    bool spider;                /* fetch and report, save nothing */
+    long max_links_per_page;
+    long max_queued;            /* frontier bound */
 } fetcher_cfg;
 
 /* The main task: returns the run's exit status (>= 0). */
