@@ -21,6 +21,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -35,6 +36,101 @@
 
 static struct event_base *base;
 static long served, in_flight, peak;
+static char *reqlog;          /* every request's URI, one per line (see /_log) */
+static size_t reqlog_len, reqlog_cap;
+
+static void log_request(const char *uri)
+{
+    size_t n = strlen(uri);
+    if (reqlog_len + n + 2 > reqlog_cap) {
+        reqlog_cap = (reqlog_len + n + 2) * 2;
+        reqlog = realloc(reqlog, reqlog_cap);
+    }
+    memcpy(reqlog + reqlog_len, uri, n);
+    reqlog_len += n;
+    reqlog[reqlog_len++] = '\n';
+    reqlog[reqlog_len] = 0;
+}
+
+/* The generated test site for recursive crawls. %P is replaced by the port. */
+static const struct {
+    const char *path, *type, *body;
+} site[] = {
+    {"/robots.txt", "text/plain",
+     "User-agent: *\nDisallow: /site/private\nCrawl-delay: 0.05\n\nUser-agent: otherbot\nDisallow: /\n"},
+    {"/site/", "text/html",
+     "<html><head><title>home</title></head><body>"
+     "<a href='a.html'>a</a> <a href=\"/site/b.html#frag\">b</a>"
+     "<a href='http://127.0.0.1:%P/site/a.html'>a again, absolute</a>"
+     "<a href='HTTP://127.0.0.1:%P/site/./x/../a.html'>a, dot segments</a>"
+     "<a href='/site/%61.html'>a, percent-encoded</a>"
+     "<a href='c/'>c</a> <a href='http://127.0.0.2:%P/site/'>other host</a>"
+     "<a href='private/secret.html'>robots says no</a>"
+     "<a href='nofollow.html' rel='nofollow'>nofollow</a>"
+     "<a href='meta-nofollow.html'>meta nofollow page</a>"
+     "<a href='cal?month=1'>calendar</a> <a href='loop/'>loop</a>"
+     "<a href='mailto:x@example.com'>mail</a><!-- <a href='commented.html'> -->"
+     "<script>document.write(\"<a href='script.html'>\")</script>"
+     "</body></html>"},
+    {"/site/a.html", "text/html", "<html><body><a href='b.html'>b</a><a href='/site/'>home</a></body></html>"},
+    {"/site/b.html", "text/html", "<html><head><base href='/site/c/'></head><body><a href='d.html'>d</a></body></html>"},
+    {"/site/c/", "text/html", "<html><body><a href='../a.html'>a</a><a href='d.html'>d</a></body></html>"},
+    {"/site/c/d.html", "text/html", "<html><body>leaf</body></html>"},
+    {"/site/private/secret.html", "text/html", "<html><body>secret</body></html>"},
+    {"/site/nofollow.html", "text/html", "<html><body>should not be fetched</body></html>"},
+    {"/site/meta-nofollow.html", "text/html",
+     "<html><head><meta name='robots' content='noindex, nofollow'></head><body><a href='hidden.html'>h</a></body></html>"},
+    {"/site/hidden.html", "text/html", "<html><body>only reachable through a nofollow page</body></html>"},
+};
+
+static bool site_page(struct evhttp_request *req, const char *path, const char *uri, int port)
+{
+    if (strncmp(path, "/site/cal", 9) == 0) { /* a calendar: always a next month */
+        char buf[256];
+        int m = 0;
+        const char *q = strstr(uri, "month=");
+        if (q)
+            m = atoi(q + 6);
+        snprintf(buf, sizeof buf, "<html><body>month %d <a href='cal?month=%d'>next</a></body></html>", m, m + 1);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/html");
+        struct evbuffer *b = evbuffer_new();
+        evbuffer_add(b, buf, strlen(buf));
+        evhttp_send_reply(req, 200, "OK", b);
+        evbuffer_free(b);
+        return true;
+    }
+    if (strncmp(path, "/site/loop/", 11) == 0) { /* a trap: x/ under itself forever */
+        const char *body = "<html><body><a href='x/'>deeper</a></body></html>";
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/html");
+        struct evbuffer *b = evbuffer_new();
+        evbuffer_add(b, body, strlen(body));
+        evhttp_send_reply(req, 200, "OK", b);
+        evbuffer_free(b);
+        return true;
+    }
+    for (size_t i = 0; i < sizeof site / sizeof site[0]; i++) {
+        if (strcmp(site[i].path, path) != 0)
+            continue;
+        struct evbuffer *b = evbuffer_new();
+        char portbuf[16];
+        snprintf(portbuf, sizeof portbuf, "%d", port);
+        for (const char *p = site[i].body; *p; p++) {
+            if (p[0] == '%' && p[1] == 'P') {
+                evbuffer_add(b, portbuf, strlen(portbuf));
+                p++;
+            } else {
+                evbuffer_add(b, p, 1);
+            }
+        }
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", site[i].type);
+        evhttp_send_reply(req, 200, "OK", b);
+        evbuffer_free(b);
+        return true;
+    }
+    return false;
+}
+
+static int listen_port;
 
 typedef struct counter {
     char key[128];
@@ -49,7 +145,7 @@ static int bump(const char *key)
         if (strcmp(c->key, key) == 0)
             return ++c->n;
     counter *c = calloc(1, sizeof *c);
-    snprintf(c->key, sizeof c->key, "%s", key);
+    snprintf(c->key, sizeof c->key, "%.127s", key);
     c->n = 1;
     c->next = counters;
     counters = c;
@@ -161,12 +257,25 @@ static void handle(struct evhttp_request *req, void *arg)
     const char *path = evhttp_uri_get_path(u);
     if (!path)
         path = "/";
+    if (strcmp(path, "/_log") != 0 && strcmp(path, "/stats") != 0)
+        log_request(uri);
     struct evkeyvalq *out = evhttp_request_get_output_headers(req);
     char buf[512], key[256];
     long n;
     (void)uri;
 
-    if (sscanf(path, "/status/%ld", &n) == 1) {
+    if (strcmp(path, "/_log") == 0) {
+        reply(req, 200, reqlog ? reqlog : "");
+    } else if (strcmp(path, "/_reset") == 0) {
+        reqlog_len = 0;
+        if (reqlog)
+            reqlog[0] = 0;
+        peak = in_flight;
+        reply(req, 200, "reset\n");
+    } else if ((strncmp(path, "/site/", 6) == 0 || strcmp(path, "/robots.txt") == 0) &&
+               site_page(req, path, uri, listen_port)) {
+        finish();
+    } else if (sscanf(path, "/status/%ld", &n) == 1) {
         reply(req, (int)n, "status\n");
     } else if (sscanf(path, "/delay/%ld", &n) == 1) {
         delayed *d = calloc(1, sizeof *d);
@@ -347,6 +456,7 @@ int main(int argc, char **argv)
     socklen_t sl = sizeof ss;
     getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &sl);
     int actual = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    listen_port = actual;
     printf("PORT %d\n", actual);
     fflush(stdout);
     struct event *sig1 = evsignal_new(base, SIGTERM, on_signal, NULL);
