@@ -57,7 +57,19 @@ static const struct {
     const char *path, *type, *body;
 } site[] = {
     {"/robots.txt", "text/plain",
-     "User-agent: *\nDisallow: /site/private\nCrawl-delay: 0.05\n\nUser-agent: otherbot\nDisallow: /\n"},
+     "User-agent: *\nDisallow: /site/private\nCrawl-delay: 0.05\n\nUser-agent: otherbot\nDisallow: /\n"
+     "Sitemap: http://127.0.0.1:%P/site/sitemap-index.xml\n"},
+    {"/site/sitemap-index.xml", "application/xml",
+     "<?xml version='1.0' encoding='UTF-8'?>"
+     "<sitemapindex xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+     "<sitemap><loc>http://127.0.0.1:%P/site/sitemap1.xml.gz</loc></sitemap></sitemapindex>"},
+    {"/site/sitemap1.xml.gz", "application/gzip",
+     "<?xml version='1.0' encoding='UTF-8'?>"
+     "<urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>"
+     "<url><loc>http://127.0.0.1:%P/site/from-sitemap.html</loc></url>"
+     "<url><loc> http://127.0.0.1:%P/site/a.html </loc></url>"
+     "<url><loc>http://127.0.0.2:%P/site/out-of-scope.html</loc></url></urlset>"},
+    {"/site/from-sitemap.html", "text/html", "<html><body>only listed in the sitemap</body></html>"},
     {"/site/", "text/html",
      "<html><head><title>home</title></head><body>"
      "<a href='a.html'>a</a> <a href=\"/site/b.html#frag\">b</a>"
@@ -121,6 +133,23 @@ static bool site_page(struct evhttp_request *req, const char *path, const char *
             } else {
                 evbuffer_add(b, p, 1);
             }
+        }
+        if (strstr(site[i].path, ".gz")) { /* served gzip-compressed, as a file */
+            size_t n = evbuffer_get_length(b);
+            unsigned char *raw = malloc(n), *z = malloc(n + 1024);
+            evbuffer_remove(b, raw, n);
+            z_stream zs;
+            memset(&zs, 0, sizeof zs);
+            deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY);
+            zs.next_in = raw;
+            zs.avail_in = (uInt)n;
+            zs.next_out = z;
+            zs.avail_out = (uInt)(n + 1024);
+            deflate(&zs, Z_FINISH);
+            evbuffer_add(b, z, n + 1024 - zs.avail_out);
+            deflateEnd(&zs);
+            free(raw);
+            free(z);
         }
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", site[i].type);
         evhttp_send_reply(req, 200, "OK", b);

@@ -166,6 +166,9 @@ static int build_cfg(job *j)
         .spider = o->spider,
         .max_links_per_page = o->max_links_per_page,
         .max_queued = o->max_queued,
+        .same_site = o->same_site,
+        .sitemaps = (const char *const *)o->sitemaps.v,
+        .nsitemaps = o->sitemaps.n,
     };
     return 0;
 }

@@ -62,6 +62,8 @@ static const opt_def defs[] = {
     {"level", 'l', "N", K_LONG, OFF(level), 0, 0, "with -r: maximum link depth, 0 = unlimited (default 5)", false},
     {"span-hosts", 0, NULL, K_FLAG, OFF(span_hosts), 0, 1, "with -r: follow links to other hosts (see --domains)", false},
     {"domains", 'D', "LIST", K_LIST, OFF(domains), 0, 0, "with --span-hosts: only these comma-separated domains and their subdomains", false},
+    {"same-site", 0, NULL, K_FLAG, OFF(same_site), 0, 1, "with -r: follow links anywhere in the seeds' registrable domains (public suffix list)", false},
+    {"sitemap", 0, "URL", K_LIST, OFF(sitemaps), 0, 0, "with -r: also read this XML sitemap or sitemap index (gzip too); repeatable", false},
     {"exclude-domains", 0, "LIST", K_LIST, OFF(exclude_domains), 0, 0, "with -r: never these comma-separated domains", false},
     {"accept-regex", 0, "REGEX", K_STRING, OFF(accept_regex), 0, 0, "with -r: follow only URLs matching this POSIX extended regex", false},
     {"reject-regex", 0, "REGEX", K_STRING, OFF(reject_regex), 0, 0, "with -r: never follow URLs matching this regex", false},

@@ -74,6 +74,8 @@ typedef struct crawl_opts {
     bool spider;
     long max_links_per_page;
     long max_queued;
+    bool same_site;
+    str_list sitemaps;
     /* batch jobs */
     char *config;
     str_list job_names;

@@ -7,6 +7,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -28,6 +29,10 @@
 #include "net/url.h"
 #include "retry.h"
 #include "seen.h"
+#include "sitemap.h"
+
+#include <libpsl.h>
+#include <libxml/parser.h>
 #include "stats.h"
 
 #define READ_BATCH 256
@@ -71,6 +76,10 @@ typedef struct engine {
     bool fr_ready, seen_ready;
     char **seed_hosts;
     size_t nseed_hosts;
+    char **seed_sites;   /* registrable domains of the seeds (--same-site) */
+    size_t nseed_sites;
+    const psl_ctx_t *psl;
+    uint64_t pages_extracted_off_loop;
     regex_t accept_re, reject_re;
     bool have_accept, have_reject;
     long queued_pages;   /* seeds + links queued (for --max-pages) */
@@ -253,6 +262,7 @@ typedef struct page_ctx {
 static const char *host_of(const char *url, char *buf, size_t len);
 static void queue_link(engine *E, char *url, const char *parent, int depth);
 static void process(engine *E, fetch_item *it, page_ctx *pg);
+static void start_sitemap(engine *E, const char *url, int level);
 
 static void item_free(fetch_item *it)
 {
@@ -287,6 +297,12 @@ static int enqueue(engine *E, char *line)
                 if (n) {
                     E->seed_hosts = n;
                     E->seed_hosts[E->nseed_hosts++] = strdup(h);
+                }
+                const char *site = E->psl ? psl_registrable_domain(E->psl, h) : NULL;
+                char **ns = realloc(E->seed_sites, (E->nseed_sites + 1) * sizeof *ns);
+                if (ns) {
+                    E->seed_sites = ns;
+                    E->seed_sites[E->nseed_sites++] = strdup(site ? site : h);
                 }
             }
             if (norm) {
@@ -344,8 +360,11 @@ static int producer_main(void *arg)
             close(fd);
     }
     co_queue_close(&E->q); /* workers drain what is queued, then stop */
-    if (E->cfg->recursive)
+    if (E->cfg->recursive) {
+        for (size_t i = 0; i < c->nsitemaps; i++)
+            start_sitemap(E, c->sitemaps[i], 0);
         frontier_release(&E->fr); /* seeds are in: the crawl may now complete */
+    }
     return st == -ECANCELED ? 0 : st;
 }
 
@@ -555,7 +574,16 @@ static bool in_scope(engine *E, const char *url)
     const char *host = host_of(url, hb, sizeof hb);
     if (!host)
         return false;
-    if (!c->span_hosts) {
+    if (c->same_site) {
+        const char *site = E->psl ? psl_registrable_domain(E->psl, host) : NULL;
+        if (!site)
+            site = host;
+        bool ok = false;
+        for (size_t i = 0; i < E->nseed_sites && !ok; i++)
+            ok = strcasecmp(E->seed_sites[i], site) == 0;
+        if (!ok)
+            return false;
+    } else if (!c->span_hosts) {
         bool ok = false;
         for (size_t i = 0; i < E->nseed_hosts && !ok; i++)
             ok = strcasecmp(E->seed_hosts[i], host) == 0;
@@ -631,6 +659,8 @@ typedef struct extract_job {
     char **raw;
     size_t nraw, rawcap;
     links_info info;
+    pthread_t loop_thread;
+    bool on_worker;   /* it really ran off the loop thread */
 } extract_job;
 
 static void extract_collect(void *ud, const link_ref *l)
@@ -654,6 +684,7 @@ static void extract_collect(void *ud, const link_ref *l)
 static void *extract_fn(void *arg)
 {
     extract_job *j = arg;
+    j->on_worker = !pthread_equal(pthread_self(), j->loop_thread);
     links_extract(j->body, j->len, j->max_links, extract_collect, j, &j->info);
     char *base = j->info.base[0] ? url_resolve(j->page_url, j->info.base) : NULL;
     const char *eff = base ? base : j->page_url;
@@ -703,9 +734,12 @@ static int follow_links(engine *E, const char *page_url, const http_resp *resp, 
     const fetcher_cfg *c = E->cfg;
     extract_job j = {.body = resp->body, .len = resp->bytes, .page_url = page_url,
                      .requisites = c->page_requisites, .follow_nofollow = c->follow_nofollow,
-                     .max_links = c->max_links_per_page > 0 ? (size_t)c->max_links_per_page : 0};
+                     .max_links = c->max_links_per_page > 0 ? (size_t)c->max_links_per_page : 0,
+                     .loop_thread = pthread_self()};
     void *ignored;
     int st = co_exec_run(E->exec, extract_fn, &j, &ignored);
+    if (st == 0 && j.on_worker)
+        E->pages_extracted_off_loop++;
     for (size_t i = 0; i < j.nout; i++) {
         if (st == 0 && !E->stopping)
             queue_link(E, j.out[i], page_url, depth + 1);
@@ -715,6 +749,138 @@ static int follow_links(engine *E, const char *page_url, const http_resp *resp, 
     free(j.out);
     frontier_notify(&E->fr);
     return (int)j.info.found;
+}
+
+/* ---- sitemaps ----------------------------------------------------------------- */
+
+typedef struct sm_task {
+    engine *E;
+    char *url;
+    int level; /* 0: given or from robots.txt; 1+: from a sitemap index */
+} sm_task;
+
+typedef struct sm_job {
+    const char *body;
+    size_t len;
+    sitemap_result res;
+    int rc;
+} sm_job;
+
+static void *sitemap_fn(void *arg)
+{
+    sm_job *j = arg;
+    j->rc = sitemap_parse(j->body, j->len, SITEMAP_MAX_BYTES, &j->res);
+    return NULL;
+}
+
+static int sitemap_main(void *arg);
+
+/* Read a sitemap (once per URL) in its own task; the crawl does not complete
+ * while one is being read. */
+static void start_sitemap(engine *E, const char *url, int level)
+{
+    if (E->stopping || level > 2)
+        return;
+    char *norm = url_normalize(url);
+    if (!norm)
+        return;
+    char *key = NULL;
+    if (asprintf(&key, "sitemap %s", norm) < 0 || !seen_add(&E->seen, key, strlen(key), NULL)) {
+        free(key);
+        free(norm);
+        return;
+    }
+    free(key);
+    sm_task *t = malloc(sizeof *t);
+    if (!t) {
+        free(norm);
+        return;
+    }
+    *t = (sm_task){.E = E, .url = norm, .level = level};
+    frontier_hold(&E->fr);
+    co_task *tk = co_spawn(sitemap_main, t);
+    if (!tk) {
+        frontier_release(&E->fr);
+        free(norm);
+        free(t);
+        return;
+    }
+    co_task_release(tk);
+}
+
+static int sitemap_main(void *arg)
+{
+    sm_task *t = arg;
+    engine *E = t->E;
+    char *url = strdup(t->url);
+    http_resp r;
+    memset(&r, 0, sizeof r);
+    bool fetched = false;
+    for (int hop = 0; url && hop <= 5 && !E->stopping; hop++) {
+        if (fetched)
+            http_resp_free(&r);
+        char hb[300];
+        const char *h = host_of(url, hb, sizeof hb);
+        http_req req = {.url = url, .keep_body = true};
+        for (size_t i = 0; h && i < E->nseed_hosts; i++)
+            req.explicit_host |= strcasecmp(h, E->seed_hosts[i]) == 0;
+        fetched = true;
+        if (http_fetch(E->http, &req, &r) < 0)
+            break;
+        if (r.err || r.status < 300 || r.status >= 400 || !r.location)
+            break;
+        free(url);
+        url = strdup(r.location);
+    }
+    int found = 0;
+    const char *errkind = NULL, *errmsg = NULL;
+    if (fetched && !r.err && r.status >= 200 && r.status < 300 && r.body) {
+        sm_job j = {.body = r.body, .len = r.bytes};
+        void *ignored;
+        if (co_exec_run(E->exec, sitemap_fn, &j, &ignored) == 0 && j.rc == 0) {
+            found = (int)j.res.n;
+            for (size_t i = 0; i < j.res.n; i++) {
+                if (j.res.index) {
+                    start_sitemap(E, j.res.locs[i], t->level + 1);
+                } else {
+                    char *norm = url_normalize(j.res.locs[i]);
+                    if (norm)
+                        queue_link(E, norm, t->url, 1);
+                }
+            }
+            frontier_notify(&E->fr);
+        } else if (j.rc < 0) {
+            errkind = "sitemap";
+            errmsg = j.rc == -EFBIG ? "sitemap larger than 50 MB" : "not a valid XML sitemap";
+        }
+        sitemap_result_free(&j.res);
+    }
+    json_t *rec = json_object();
+    json_object_set_new(rec, "url", jsonl_str(t->url));
+    json_object_set_new(rec, "final_url", jsonl_str(url));
+    json_object_set_new(rec, "status", r.status ? json_integer(r.status) : json_null());
+    if (!errkind && r.err) {
+        errkind = http_err_name(r.err);
+        errmsg = r.errmsg;
+    } else if (!errkind && r.status >= 400) {
+        errkind = "http";
+        errmsg = "HTTP error status";
+    }
+    json_object_set_new(rec, "error", errkind ? error_obj(errkind, errmsg) : json_null());
+    json_object_set_new(rec, "content_type", jsonl_str(r.content_type));
+    json_object_set_new(rec, "bytes", json_integer((json_int_t)r.bytes));
+    json_object_set_new(rec, "sitemap", json_true());
+    json_object_set_new(rec, "depth", json_integer(0));
+    json_object_set_new(rec, "parent", json_null());
+    json_object_set_new(rec, "links_found", json_integer(found));
+    write_record(E, rec);
+    if (fetched)
+        http_resp_free(&r);
+    free(url);
+    free(t->url);
+    free(t);
+    frontier_release(&E->fr);
+    return 0;
 }
 
 /* robots.txt for an origin, fetched once, before any other request there. */
@@ -754,6 +920,8 @@ static void ensure_robots(engine *E, fr_host *h)
     }
     if (fetched && !r.err && r.status >= 200 && r.status < 300) {
         h->rules = robots_parse(r.body ? r.body : "", r.bytes);
+        for (size_t i = 0; i < robots_sitemap_count(h->rules); i++)
+            start_sitemap(E, robots_sitemap(h->rules, i), 0);
         double d = robots_crawl_delay(h->rules, E->cfg->http.user_agent ? E->cfg->http.user_agent : "crawl");
         if (E->cfg->delay_ms < 0 && d > 0)
             h->delay_ns = (int64_t)((d > 60 ? 60 : d) * 1e9); /* capped at a minute */
@@ -1152,6 +1320,10 @@ static int setup(engine *E)
         }
         E->fr_ready = E->seen_ready = true;
         frontier_hold(&E->fr);
+        xmlInitParser(); /* before the executor's threads parse sitemaps */
+        E->psl = psl_builtin();
+        if (c->same_site && !E->psl)
+            fprintf(stderr, "crawl: warning: no public suffix list built in; --same-site compares whole hosts\n");
         if (c->accept_regex) {
             if (regcomp(&E->accept_re, c->accept_regex, REG_EXTENDED | REG_NOSUB) != 0) {
                 fprintf(stderr, "crawl: --accept-regex '%s' is not a valid regular expression\n", c->accept_regex);
@@ -1238,6 +1410,12 @@ int fetcher_main(void *arg)
         else
             snprintf(prefix, sizeof prefix, "crawl: ");
         stats_summary(&E.st, stderr, prefix, E.dropped);
+        if (E.cfg->recursive)
+            fprintf(stderr, "%slinks extracted off the loop on %llu pages; skipped: %llu out of scope, %llu by robots.txt, "
+                            "%llu over limits, %llu traps; %zu URLs seen (%zu bytes)\n",
+                    prefix, (unsigned long long)E.pages_extracted_off_loop, (unsigned long long)E.skipped_scope,
+                    (unsigned long long)E.skipped_robots, (unsigned long long)E.skipped_limit,
+                    (unsigned long long)E.skipped_trap, E.seen.count, seen_bytes(&E.seen));
     }
 
 cleanup:
@@ -1273,5 +1451,8 @@ cleanup:
     for (size_t i = 0; i < E.nseed_hosts; i++)
         free(E.seed_hosts[i]);
     free(E.seed_hosts);
+    for (size_t i = 0; i < E.nseed_sites; i++)
+        free(E.seed_sites[i]);
+    free(E.seed_sites);
     return code;
 }

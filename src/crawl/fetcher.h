@@ -75,6 +75,9 @@ typedef struct fetcher_cfg {
     bool spider;                /* fetch and report, save nothing */
     long max_links_per_page;
     long max_queued;            /* frontier bound */
+    bool same_site;             /* follow links anywhere in the seeds' registrable domains */
+    const char *const *sitemaps;/* sitemap URLs to read (besides robots.txt's) */
+    size_t nsitemaps;
 } fetcher_cfg;
 
 /* The main task: returns the run's exit status (>= 0). */

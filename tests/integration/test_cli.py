@@ -516,14 +516,15 @@ output = %(t)s/later.jsonl
         srv = Server()
         try:
             out = os.path.join(self.tmp, "r.jsonl")
-            code, _, err = run(["-q", "-r", "-l", "4", "-o", out, srv.base + "/site/"])
+            code, _, err = run(["--progress=none", "-r", "-l", "4", "-o", out, srv.base + "/site/"])
             self.assertEqual(code, 0, err)
             recs = [json.loads(l) for l in open(out)]
             got = {r["url"]: r for r in recs}
             b = srv.base + "/site/"
-            fetched = sorted(u for u, r in got.items() if r["status"] == 200)
+            fetched = sorted(u for u, r in got.items() if r["status"] == 200 and not r.get("sitemap"))
             self.assertEqual(fetched, sorted([
                 b, b + "a.html", b + "b.html", b + "c/", b + "c/d.html", b + "meta-nofollow.html",
+                b + "from-sitemap.html",
                 b + "cal?month=1", b + "cal?month=2", b + "cal?month=3", b + "cal?month=4",
                 b + "loop/", b + "loop/x/", b + "loop/x/x/", b + "loop/x/x/x/"]))
             # robots.txt obeyed (and asked for first), nofollow honoured, out-of-scope host skipped
@@ -531,6 +532,12 @@ output = %(t)s/later.jsonl
             for u in ("nofollow.html", "hidden.html", "commented.html", "script.html"):
                 self.assertNotIn(b + u, got)
             self.assertFalse(any("127.0.0.2" in u for u in got))
+            # robots.txt's sitemap index led to a gzip sitemap, whose in-scope URLs were crawled
+            self.assertTrue(got[b + "sitemap-index.xml"]["sitemap"])
+            self.assertEqual(got[b + "sitemap-index.xml"]["links_found"], 1)
+            self.assertEqual(got[b + "sitemap1.xml.gz"]["links_found"], 3)
+            self.assertEqual(got[b + "from-sitemap.html"]["parent"], b + "sitemap1.xml.gz")
+            self.assertRegex(err, r"links extracted off the loop on [1-9][0-9]* pages")
             # depth and parent recorded
             self.assertEqual(got[b]["depth"], 0)
             self.assertIsNone(got[b]["parent"])
@@ -552,7 +559,8 @@ output = %(t)s/later.jsonl
             out = os.path.join(self.tmp, "r.jsonl")
             code, _, _ = run(["-q", "-r", "-l", "0", "--max-pages", "5", "-o", out, srv.base + "/site/"])
             self.assertEqual(code, 0)
-            self.assertEqual(sum(1 for l in open(out)), 5)  # pages queued, robots-refused ones included
+            pages = [json.loads(l) for l in open(out)]
+            self.assertEqual(sum(1 for r in pages if not r.get("sitemap")), 5)  # robots-refused ones included
             # --robots=off fetches the private page; --reject-regex skips the calendar
             code, _, _ = run(["-q", "-r", "-l", "2", "--robots=off", "--reject-regex", "cal|loop", "-o", out,
                               srv.base + "/site/"])
