@@ -90,12 +90,37 @@ START_TEST(test_wpt_conformance)
 }
 END_TEST
 
+/* The fast path must agree with the general one. */
+START_TEST(test_resolve_normalized_fast_path)
+{
+    const char *bases[] = {"http://h.example/a/b/c.html?q=1", "http://h.example", "https://h.example:8443/d/"};
+    const char *refs[] = {"x.html", "/y/z", "x/y?k=v#f", "/", "a:b", "./x", "../x", "x%41", "//o.example/p",
+                          "?q", "#f", "sp ace", "Caps/Path", "x?y=a'b", "mailto:x", "../../../../x", "a/./b/../c",
+                          "..", ".", "a/..", "a/../", "../a/b/", "/../x", "x/..?q=1", "./", "../x/../y/./z?.."};
+    for (size_t b = 0; b < sizeof bases / sizeof bases[0]; b++) {
+        char *nb = url_normalize(bases[b]);
+        for (size_t r = 0; r < sizeof refs / sizeof refs[0]; r++) {
+            char *fast = url_resolve_normalized(nb, refs[r]);
+            char *abs = url_resolve(nb, refs[r]);
+            char *slow = abs ? url_normalize(abs) : NULL;
+            ck_assert_msg((!fast && !slow) || (fast && slow && strcmp(fast, slow) == 0), "%s + %s: fast %s, slow %s",
+                          nb, refs[r], fast ? fast : "NULL", slow ? slow : "NULL");
+            free(fast);
+            free(abs);
+            free(slow);
+        }
+        free(nb);
+    }
+}
+END_TEST
+
 static Suite *url_suite(void)
 {
     Suite *s = suite_create("url");
     TCase *tc = tcase_create("url");
     tcase_add_test(tc, test_resolve);
     tcase_add_test(tc, test_normalize);
+    tcase_add_test(tc, test_resolve_normalized_fast_path);
     tcase_add_test(tc, test_wpt_conformance);
     suite_add_tcase(s, tc);
     return s;

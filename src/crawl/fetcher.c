@@ -686,13 +686,12 @@ static void *extract_fn(void *arg)
     extract_job *j = arg;
     j->on_worker = !pthread_equal(pthread_self(), j->loop_thread);
     links_extract(j->body, j->len, j->max_links, extract_collect, j, &j->info);
-    char *base = j->info.base[0] ? url_resolve(j->page_url, j->info.base) : NULL;
+    /* the base every link resolves against, in normalized form */
+    char *base = j->info.base[0] ? url_resolve_normalized(j->page_url, j->info.base) : url_normalize(j->page_url);
     const char *eff = base ? base : j->page_url;
     bool drop_all = j->info.meta_nofollow && !j->follow_nofollow;
     for (size_t i = 0; i < j->nraw; i++) {
-        char *abs = drop_all ? NULL : url_resolve(eff, j->raw[i]);
-        char *norm = abs ? url_normalize(abs) : NULL;
-        free(abs);
+        char *norm = drop_all ? NULL : url_resolve_normalized(eff, j->raw[i]);
         free(j->raw[i]);
         if (!norm)
             continue;
@@ -1135,6 +1134,27 @@ static void process(engine *E, fetch_item *it, page_ctx *pg)
     free(cur);
 }
 
+/* Host and port of a normalized URL without a URL parser (queued URLs are
+ * already canonical): fills fi->url, fi->host, fi->port. */
+static void split_url(const char *url, fetch_item *fi)
+{
+    char hb[300];
+    const char *h = host_of(url, hb, sizeof hb);
+    if (!h) {
+        fi->url = input_url(url, fi->why, sizeof fi->why, &fi->host, &fi->port);
+        return;
+    }
+    fi->url = strdup(url);
+    fi->host = strdup(h);
+    fi->port = strncmp(url, "https:", 6) == 0 ? 443 : 80;
+    const char *a = strstr(url, "://") + 3;
+    size_t alen = strcspn(a, "/?#");
+    const char *rb = memchr(a, ']', alen);
+    const char *colon = memchr(rb ? rb : a, ':', alen - (size_t)((rb ? rb : a) - a));
+    if (colon)
+        fi->port = strtol(colon + 1, NULL, 10);
+}
+
 /* A recursive crawl's worker: politely take the next URL from the frontier,
  * check robots.txt, fetch, extract and queue links, write the record. */
 static int crawl_worker(void *arg)
@@ -1172,7 +1192,7 @@ static int crawl_worker(void *arg)
             continue;
         }
         fetch_item fi = {.line = it->url};
-        fi.url = input_url(it->url, fi.why, sizeof fi.why, &fi.host, &fi.port);
+        split_url(it->url, &fi);
         page_ctx pg = {.depth = it->depth, .parent = it->parent, .host = h};
         process(E, &fi, &pg);
         free(fi.url);

@@ -639,3 +639,120 @@ char *url_normalize(const char *url)
     free(r);
     return out;
 }
+
+/* Characters a reference may hold for the fast path: nothing that needs
+ * percent-encoding, decoding or case changes. */
+static bool plain_char(unsigned char c)
+{
+    return isalnum(c) || strchr("-._~!$&()*+,;=:@/?", c) != NULL;
+}
+
+/* RFC 3986 5.2.4 on a path that starts with '/': writes into out (at least
+ * n + 1 bytes). Returns the length, or 0 if the path has too many segments
+ * for this fast version. */
+static size_t remove_dot_segments(const char *in, size_t n, char *out)
+{
+    enum { MAXSEG = 256 };
+    const char *sp[MAXSEG];
+    size_t sl[MAXSEG];
+    int ns = 0;
+    bool trailing = false;
+    size_t i = 1; /* after the leading '/' */
+    for (;;) {
+        size_t j = i;
+        while (j < n && in[j] != '/')
+            j++;
+        const char *seg = in + i;
+        size_t len = j - i;
+        bool last = j >= n;
+        if (len == 1 && seg[0] == '.') {
+            trailing = last;
+        } else if (len == 2 && seg[0] == '.' && seg[1] == '.') {
+            if (ns > 0)
+                ns--;
+            trailing = last;
+        } else {
+            if (ns == MAXSEG)
+                return 0;
+            sp[ns] = seg;
+            sl[ns++] = len;
+            trailing = false;
+        }
+        if (last)
+            break;
+        i = j + 1;
+    }
+    size_t k = 0;
+    for (int x = 0; x < ns; x++) {
+        out[k++] = '/';
+        memcpy(out + k, sp[x], sl[x]);
+        k += sl[x];
+    }
+    if (trailing || ns == 0)
+        out[k++] = '/';
+    return k;
+}
+
+char *url_resolve_normalized(const char *base, const char *ref)
+{
+    size_t rl = strcspn(ref, "#"); /* the fragment goes anyway */
+    bool fast = base && rl > 0 && ref[0] != '?';
+    for (size_t i = 0; fast && i < rl; i++)
+        fast = plain_char((unsigned char)ref[i]);
+    if (fast) {
+        /* no scheme: a ':' must not come before the first '/' or '?' */
+        size_t first = strcspn(ref, "/?:");
+        fast = ref[first] != ':' && !(ref[0] == '/' && ref[1] == '/');
+    }
+    const char *auth = fast ? strstr(base, "://") : NULL;
+    if (auth) {
+        const char *path = auth + 3 + strcspn(auth + 3, "/?#");
+        size_t origin = (size_t)(path - base);
+        /* the merged path (RFC 3986 5.2.3), then its query */
+        size_t rp = strcspn(ref, "?");
+        if (rp > rl)
+            rp = rl;
+        size_t cap = origin + strlen(path) + rl + 4;
+        char *merged = malloc(cap), *out = malloc(cap);
+        if (!merged || !out) {
+            free(merged);
+            free(out);
+            return NULL;
+        }
+        size_t m = 0;
+        if (ref[0] != '/') {
+            const char *q = path + strcspn(path, "?#");
+            const char *slash = q;
+            while (slash > path && slash[-1] != '/')
+                slash--;
+            if (slash == path) {
+                merged[m++] = '/';
+            } else {
+                memcpy(merged, path, (size_t)(slash - path));
+                m = (size_t)(slash - path);
+            }
+        }
+        memcpy(merged + m, ref, rp);
+        m += rp;
+        memcpy(out, base, origin);
+        size_t dl = remove_dot_segments(merged, m, out + origin);
+        if (dl == 0) { /* very deep path: the general way */
+            free(merged);
+            free(out);
+            char *abs = url_resolve(base, ref);
+            char *n = abs ? url_normalize(abs) : NULL;
+            free(abs);
+            return n;
+        }
+        size_t k = origin + dl;
+        memcpy(out + k, ref + rp, rl - rp); /* the query, if any */
+        k += rl - rp;
+        out[k] = 0;
+        free(merged);
+        return out;
+    }
+    char *abs = url_resolve(base, ref);
+    char *n = abs ? url_normalize(abs) : NULL;
+    free(abs);
+    return n;
+}

@@ -23,5 +23,9 @@
 char *url_resolve(const char *base, const char *ref);
 /* NULL if url is not a valid absolute http(s) URL. */
 char *url_normalize(const char *url);
+/* url_normalize(url_resolve(base, ref)), with a fast path for the common
+ * case (a plain ASCII path or relative reference against a base that is
+ * already in normalized form, as every URL a crawl queues is). */
+char *url_resolve_normalized(const char *base, const char *ref);
 
 #endif
