@@ -696,6 +696,25 @@ static size_t remove_dot_segments(const char *in, size_t n, char *out)
 char *url_resolve_normalized(const char *base, const char *ref)
 {
     size_t rl = strcspn(ref, "#"); /* the fragment goes anyway */
+    if (base && rl == 0 && strchr(base, '#') == NULL)
+        return strdup(base); /* "" or "#anchor": this very page */
+    if (base && ref[0] == '?' && !strchr(base, '#')) {
+        bool plain = true;
+        for (size_t i = 1; plain && i < rl; i++)
+            plain = plain_char((unsigned char)ref[i]);
+        if (plain) { /* "?query": the base's path with this query */
+            size_t bl = strcspn(base, "?");
+            char *out = malloc(bl + rl + 1);
+            if (!out)
+                return NULL;
+            memcpy(out, base, bl);
+            memcpy(out + bl, ref, rl);
+            out[bl + rl] = 0;
+            if (rl == 1) /* a bare "?" keeps an empty query, which normalization drops */
+                out[bl] = 0;
+            return out;
+        }
+    }
     bool fast = base && rl > 0 && ref[0] != '?';
     for (size_t i = 0; fast && i < rl; i++)
         fast = plain_char((unsigned char)ref[i]);
