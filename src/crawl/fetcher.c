@@ -256,7 +256,8 @@ typedef struct page_ctx {
     int depth;
     const char *parent;
     fr_host *host;
-    int links_found; /* -1 after a 429/503: back the origin off */
+    int links_found;
+    int64_t backoff_ms; /* after a final 429/503: keep the origin quiet this long */
 } page_ctx;
 
 static const char *host_of(const char *url, char *buf, size_t len);
@@ -1109,7 +1110,9 @@ static void process(engine *E, fetch_item *it, page_ctx *pg)
             found = follow_links(E, cur, &resp, pg->depth);
         json_object_set_new(rec, "links_found", json_integer(found));
         if (pg->host && (resp.status == 429 || resp.status == 503))
-            pg->links_found = -1; /* ask for a backoff */
+            /* the server asked us to slow down: honour Retry-After, else the
+             * retry delay, capped like retries are */
+            pg->backoff_ms = retry_delay_ms(1, c->retry_delay_ms, c->max_retry_delay_ms, resp.retry_after_s, &E->rng);
     }
     if (c->directory_prefix && !c->spider && resp.body && !interrupted && !resp.err && resp.status >= 200 &&
         resp.status < 300)
@@ -1198,7 +1201,7 @@ static int crawl_worker(void *arg)
         free(fi.url);
         free(fi.host);
         fr_item_free(it);
-        frontier_done(&E->fr, h, pg.links_found < 0 ? c->retry_delay_ms * 1000000 : 0);
+        frontier_done(&E->fr, h, pg.backoff_ms * 1000000);
     }
 }
 
