@@ -11,6 +11,11 @@ if [ "${1:-}" = "--sanitize" ]; then
   dir=build-asan
   args+=(-DCRAWL_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug)
 fi
+# The WARC tests validate output with warcio.js (npm), a reader we did not write.
+if ! command -v npm >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm
+fi
+(cd tests/warc && npm ci --no-audit --no-fund >/dev/null)
 cmake -S . -B "$dir" "${args[@]}"
 cmake --build "$dir" -j"$(nproc)"
 cd "$dir"

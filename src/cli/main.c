@@ -169,6 +169,9 @@ static int build_cfg(job *j)
         .same_site = o->same_site,
         .sitemaps = (const char *const *)o->sitemaps.v,
         .nsitemaps = o->sitemaps.n,
+        .warc_file = o->warc_file,
+        .warc_max_size = o->warc_max_size,
+        .warc_dedup = o->warc_dedup,
     };
     return 0;
 }

@@ -64,6 +64,9 @@ static const opt_def defs[] = {
     {"domains", 'D', "LIST", K_LIST, OFF(domains), 0, 0, "with --span-hosts: only these comma-separated domains and their subdomains", false},
     {"same-site", 0, NULL, K_FLAG, OFF(same_site), 0, 1, "with -r: follow links anywhere in the seeds' registrable domains (public suffix list)", false},
     {"sitemap", 0, "URL", K_LIST, OFF(sitemaps), 0, 0, "with -r: also read this XML sitemap or sitemap index (gzip too); repeatable", false},
+    {"warc-file", 0, "NAME", K_STRING, OFF(warc_file), 0, 0, "also write every exchange to NAME-00000.warc.gz (WARC 1.1, per-record gzip)", false},
+    {"warc-max-size", 0, "SIZE", K_SIZE, OFF(warc_max_size), 0, 0, "start a new WARC file past SIZE, 0 = never (default 1G)", false},
+    {"warc-dedup", 0, NULL, K_FLAG, OFF(warc_dedup), 0, 1, "write revisit records for payloads already archived", false},
     {"exclude-domains", 0, "LIST", K_LIST, OFF(exclude_domains), 0, 0, "with -r: never these comma-separated domains", false},
     {"accept-regex", 0, "REGEX", K_STRING, OFF(accept_regex), 0, 0, "with -r: follow only URLs matching this POSIX extended regex", false},
     {"reject-regex", 0, "REGEX", K_STRING, OFF(reject_regex), 0, 0, "with -r: never follow URLs matching this regex", false},
@@ -118,6 +121,7 @@ void opts_defaults(crawl_opts *o)
     o->robots = true;
     o->max_links_per_page = 10000;
     o->max_queued = 1000000;
+    o->warc_max_size = 1024LL * 1024 * 1024;
 }
 
 static void list_add(str_list *l, const char *s)

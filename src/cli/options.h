@@ -76,6 +76,9 @@ typedef struct crawl_opts {
     long max_queued;
     bool same_site;
     str_list sitemaps;
+    char *warc_file;
+    int64_t warc_max_size;
+    bool warc_dedup;
     /* batch jobs */
     char *config;
     str_list job_names;

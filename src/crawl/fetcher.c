@@ -24,6 +24,7 @@
 #include "crawl/co_sync.h"
 #include "out/jsonl.h"
 #include "out/savepath.h"
+#include "out/warc.h"
 #include "frontier.h"
 #include "links.h"
 #include "net/url.h"
@@ -80,6 +81,7 @@ typedef struct engine {
     size_t nseed_sites;
     const psl_ctx_t *psl;
     uint64_t pages_extracted_off_loop;
+    warc_writer *warc;
     regex_t accept_re, reject_re;
     bool have_accept, have_reject;
     long queued_pages;   /* seeds + links queued (for --max-pages) */
@@ -440,6 +442,21 @@ static json_t *error_obj(const char *kind, const char *msg)
 }
 
 static double round1(double v) { return (double)(long long)(v * 10 + 0.5) / 10; }
+
+/* Write one exchange to the WARC file, if archiving and a response came. */
+static void archive(engine *E, const char *url, const http_resp *r)
+{
+    if (!E->warc || !r->resp_head || !r->status)
+        return;
+    warc_exchange x = {.url = url, .ip = r->remote_ip, .when_us = r->started_us, .req_head = r->req_head,
+                       .req_len = r->req_head_len, .resp_head = r->resp_head, .resp_head_len = r->resp_head_len,
+                       .body = r->body ? r->body : "", .body_len = r->body ? r->bytes : 0};
+    int rc = warc_write(E->warc, &x);
+    if (rc < 0 && E->exit_code != EXIT_IO) {
+        fprintf(stderr, "crawl: cannot write WARC: %s\n", strerror(-rc));
+        note_exit(E, EXIT_IO);
+    }
+}
 
 /* Workers hand finished records to the single writer task: records come out
  * whole and in completion order, and the deep serialization (jansson,
@@ -1006,6 +1023,7 @@ static void process(engine *E, fetch_item *it, page_ctx *pg)
             attempts++;
             st = http_fetch(E->http, &req, &resp);
             fetched = true;
+            archive(E, cur, &resp);
             if (c->verbose)
                 fprintf(stderr, "crawl: %s -> %ld%s%s\n", cur, resp.status, resp.err ? " " : "",
                         resp.err ? resp.errmsg : "");
@@ -1312,6 +1330,15 @@ static int setup(engine *E)
     }
     http_opts ho = c->http;
     ho.dns = E->dns;
+    ho.capture = c->warc_file != NULL;
+    if (c->warc_file) {
+        char sw[64];
+        snprintf(sw, sizeof sw, "%s", c->http.user_agent ? c->http.user_agent : "crawl");
+        if ((rc = warc_open(c->warc_file, c->warc_max_size, c->warc_dedup, sw, &E->warc)) < 0) {
+            fprintf(stderr, "crawl: cannot create WARC file %s-00000.warc.gz: %s\n", c->warc_file, strerror(-rc));
+            return EXIT_IO;
+        }
+    }
     ho.dns_timeout_ms = c->dns_timeout_ms;
     if ((rc = http_client_new(&ho, &E->http)) < 0) {
         fprintf(stderr, "crawl: cannot set up HTTP: %s\n", strerror(-rc));
@@ -1455,6 +1482,14 @@ cleanup:
         co_queue_destroy(&E.q);
     if (E.records.buf)
         co_queue_destroy(&E.records);
+    if (E.warc) {
+        int err = warc_close(E.warc);
+        if (err < 0) {
+            fprintf(stderr, "crawl: cannot write WARC: %s\n", strerror(-err));
+            if (code == 0 || (code > EXIT_IO && code != EXIT_INTERRUPTED))
+                code = EXIT_IO;
+        }
+    }
     co_exec_free(E.exec);
     http_client_free(E.http);
     dns_free(E.dns);

@@ -78,6 +78,10 @@ typedef struct fetcher_cfg {
     bool same_site;             /* follow links anywhere in the seeds' registrable domains */
     const char *const *sitemaps;/* sitemap URLs to read (besides robots.txt's) */
     size_t nsitemaps;
+    /* WARC output */
+    const char *warc_file;      /* NAME for NAME-00000.warc.gz ..., or NULL */
+    int64_t warc_max_size;      /* rotate past this many bytes, 0 = never */
+    bool warc_dedup;            /* revisit records for identical payloads */
 } fetcher_cfg;
 
 /* The main task: returns the run's exit status (>= 0). */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -65,6 +66,9 @@ typedef struct fetch_op {
     size_t bytes;
     bool truncated;
     bool write_failed;
+    /* capture (WARC) */
+    char *req_head, *resp_head;
+    size_t req_len, req_cap, resp_len, resp_cap;
 } fetch_op;
 
 /* Append s to buf (capacity cap, length *len), truncating. Used instead of
@@ -311,6 +315,42 @@ static size_t write_cb(char *p, size_t sz, size_t n, void *userp)
     return op->truncated ? 0 : len; /* returning short aborts the transfer */
 }
 
+/* ---- capture (WARC) -------------------------------------------------------------- */
+
+static void grow_append(char **buf, size_t *len, size_t *cap, const char *p, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        size_t c = (*len + n + 1) * 2;
+        char *nb = realloc(*buf, c);
+        if (!nb)
+            return;
+        *buf = nb;
+        *cap = c;
+    }
+    memcpy(*buf + *len, p, n);
+    *len += n;
+    (*buf)[*len] = 0;
+}
+
+static size_t header_cb(char *p, size_t sz, size_t n, void *userp)
+{
+    fetch_op *op = userp;
+    size_t len = sz * n;
+    if (len >= 5 && memcmp(p, "HTTP/", 5) == 0)
+        op->resp_len = 0; /* a new response (after 1xx, or a retry inside curl) */
+    grow_append(&op->resp_head, &op->resp_len, &op->resp_cap, p, len);
+    return len;
+}
+
+static int debug_cb(CURL *e, curl_infotype type, char *p, size_t n, void *userp)
+{
+    (void)e;
+    fetch_op *op = userp;
+    if (type == CURLINFO_HEADER_OUT)
+        grow_append(&op->req_head, &op->req_len, &op->req_cap, p, n);
+    return 0;
+}
+
 /* ---- client --------------------------------------------------------------------- */
 
 int http_client_new(const http_opts *o, http_client **out)
@@ -388,7 +428,13 @@ static CURL *easy_new(http_client *c)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+    if (!o->capture)
+        curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* while archiving: identity, the body as sent */
+    else {
+        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+        curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, debug_cb);
+        curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+    }
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_cb);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
@@ -438,7 +484,9 @@ void http_resp_free(http_resp *r)
     free(r->body);
     free(r->content_type);
     free(r->location);
-    r->body = r->content_type = r->location = NULL;
+    free(r->req_head);
+    free(r->resp_head);
+    r->body = r->content_type = r->location = r->req_head = r->resp_head = NULL;
 }
 
 static void fail(http_resp *r, http_err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -589,7 +637,7 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     fetch_op op;
     memset(&op, 0, sizeof op);
     op.c = c;
-    op.keep_body = req->keep_body;
+    op.keep_body = req->keep_body || o->capture;
     op.limit = o->max_body;
     co_future_init(&op.done);
 
@@ -630,6 +678,13 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &op);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &op);
     curl_easy_setopt(e, CURLOPT_RESOLVE, pins);
+    if (o->capture) {
+        curl_easy_setopt(e, CURLOPT_HEADERDATA, &op);
+        curl_easy_setopt(e, CURLOPT_DEBUGDATA, &op);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r->started_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    }
     op.host = conn_host_get(c, bare, port);
     /* No idle connection to this host can exist: skip the reuse search. */
     bool fresh = op.host && !op.host->multiplexed && op.host->conns <= op.host->active &&
@@ -718,6 +773,10 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
         op.body = NULL;
     }
     free(op.body);
+    r->req_head = op.req_head;
+    r->req_head_len = op.req_len;
+    r->resp_head = op.resp_head;
+    r->resp_head_len = op.resp_len;
     easy_put(c, e);
     curl_slist_free_all(pins);
 out_url:

@@ -61,6 +61,7 @@ typedef struct http_opts {
     bool allow_private;         /* let redirects/links reach restricted addresses */
     dns_resolver *dns;          /* borrowed */
     int64_t dns_timeout_ms;
+    bool capture;               /* keep the exchange as sent and received (WARC): identity encoding */
 } http_opts;
 
 typedef struct http_req {
@@ -86,6 +87,12 @@ typedef struct http_resp {
     double dns_ms, connect_ms, tls_ms, first_byte_ms, total_ms;
     char remote_ip[64];
     const char *http_version;/* "1.0", "1.1", "2", "3" or NULL */
+    /* with opts.capture: the exchange as sent and received */
+    char *req_head;          /* request line and headers as sent */
+    size_t req_head_len;
+    char *resp_head;         /* status line and headers as received */
+    size_t resp_head_len;
+    int64_t started_us;      /* wall clock at the start, microseconds since the epoch */
 } http_resp;
 
 typedef struct http_client http_client;

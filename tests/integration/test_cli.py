@@ -583,6 +583,51 @@ output = %(t)s/later.jsonl
         finally:
             srv.stop()
 
+    # ---- WARC ----------------------------------------------------------------------------------------
+    def validate_warc(self, files):
+        here = os.path.dirname(os.path.abspath(__file__))
+        validator = os.path.join(here, "..", "warc", "validate.mjs")
+        if not shutil.which("node") or not os.path.isdir(os.path.join(here, "..", "warc", "node_modules", "warcio")):
+            if os.environ.get("CI"):
+                self.fail("warcio.js is not installed (scripts/test.sh installs it)")
+            self.skipTest("node or warcio.js not installed")
+        p = subprocess.run(["node", validator] + files, capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout)
+
+    def test_warc_round_trip(self):
+        name = os.path.join(self.tmp, "arch")
+        urls = [self.b + "/page/w1", self.b + "/page/w1?again", self.b + "/big?size=200000", self.b + "/gzip?size=5000",
+                self.b + "/redirect/2", self.b + "/status/404"]
+        code, recs, _ = run(["-q", "-L", "--warc-file", name, "--warc-dedup", "--retries", "0"] + urls)
+        self.assertEqual(code, 8)
+        s = self.validate_warc([name + "-00000.warc.gz"])
+        self.assertEqual(s["errors"], [])
+        self.assertEqual(s["types"]["warcinfo"], 1)
+        # one request per exchange: 5 single URLs, and /redirect/2 takes 4 hops
+        self.assertEqual(s["types"]["request"], 9)
+        self.assertEqual(s["types"]["response"] + s["types"]["revisit"], 9)
+        self.assertGreaterEqual(s["types"]["revisit"], 1)  # /page/w1?again has the same payload
+        import base64
+        page = base64.b64decode(s["responses"][self.b + "/page/w1"])
+        self.assertEqual(page, b"<html><head><title>w1</title></head><body><p>page w1</p></body></html>\n")
+        self.assertEqual(base64.b64decode(s["responses"][self.b + "/big?size=200000"]), b"x" * 200000)
+        # the gzip response is archived as sent (still compressed)
+        self.assertEqual(base64.b64decode(s["responses"][self.b + "/gzip?size=5000"])[:2], b"\x1f\x8b")
+        # rotation
+        name2 = os.path.join(self.tmp, "rot")
+        run(["-q", "--warc-file", name2, "--warc-max-size", "1K"] + [self.b + "/big?size=30000&i=%d" % i for i in range(4)])
+        files = sorted(f for f in os.listdir(self.tmp) if f.startswith("rot-"))
+        self.assertGreaterEqual(len(files), 2)  # the bodies compress to almost nothing
+        s = self.validate_warc([os.path.join(self.tmp, f) for f in files])
+        self.assertEqual(s["errors"], [])
+        self.assertEqual(s["types"]["warcinfo"], len(files))
+        self.assertEqual(s["types"]["response"], 4)
+        # an unwritable WARC location is an I/O error at once
+        code, _, err = run(["-q", "--warc-file", "/nonexistent-dir/x", self.b + "/page/a"])
+        self.assertEqual(code, 3)
+        self.assertIn("cannot create WARC", err)
+
     # ---- TLS ------------------------------------------------------------------------------------
     def test_tls_verification(self):
         if not shutil.which("openssl"):
