@@ -172,6 +172,8 @@ static int build_cfg(job *j)
         .warc_file = o->warc_file,
         .warc_max_size = o->warc_max_size,
         .warc_dedup = o->warc_dedup,
+        .state_dir = o->state_dir,
+        .resume = o->resume,
     };
     return 0;
 }
@@ -230,6 +232,11 @@ static int runner_main(void *arg)
     struct event *st = evsignal_new(base, SIGTERM, on_runner_signal, r);
     event_add(si, NULL);
     event_add(st, NULL);
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
     job_task *tasks = calloc(r->n, sizeof *tasks);
     co_group g;
     co_group_init(&g);
@@ -249,6 +256,7 @@ static int runner_main(void *arg)
     co_group_wait(&g, CO_FOREVER);
     co_group_destroy(&g);
     free(tasks);
+    sigprocmask(SIG_BLOCK, &stop_signals, NULL);
     event_free(si);
     event_free(st);
     return 0;
@@ -624,6 +632,14 @@ int main(int argc, char **argv)
         return cmd_robots(argc, argv);
     if (argc > 1 && strcmp(argv[1], "links") == 0)
         return cmd_links(argc, argv);
+    /* SIGINT/SIGTERM are handled on the event loop; until the engine has
+     * registered for them (it unblocks them then), they wait, so a stop
+     * request right at start-up is still a clean stop. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    sigprocmask(SIG_BLOCK, &stop_signals, NULL);
     opt_list cli = {0};
     if (opts_parse_args(argc, argv, &cli, stderr) < 0) {
         opt_list_free(&cli);

@@ -64,6 +64,8 @@ static const opt_def defs[] = {
     {"domains", 'D', "LIST", K_LIST, OFF(domains), 0, 0, "with --span-hosts: only these comma-separated domains and their subdomains", false},
     {"same-site", 0, NULL, K_FLAG, OFF(same_site), 0, 1, "with -r: follow links anywhere in the seeds' registrable domains (public suffix list)", false},
     {"sitemap", 0, "URL", K_LIST, OFF(sitemaps), 0, 0, "with -r: also read this XML sitemap or sitemap index (gzip too); repeatable", false},
+    {"state", 0, "DIR", K_STRING, OFF(state_dir), 0, 0, "keep the crawl's state in DIR (SQLite) so it can be resumed after any stop", false},
+    {"resume", 0, NULL, K_FLAG, OFF(resume), 0, 1, "with --state: continue the crawl kept there", false},
     {"warc-file", 0, "NAME", K_STRING, OFF(warc_file), 0, 0, "also write every exchange to NAME-00000.warc.gz (WARC 1.1, per-record gzip)", false},
     {"warc-max-size", 0, "SIZE", K_SIZE, OFF(warc_max_size), 0, 0, "start a new WARC file past SIZE, 0 = never (default 1G)", false},
     {"warc-dedup", 0, NULL, K_FLAG, OFF(warc_dedup), 0, 1, "write revisit records for payloads already archived", false},

@@ -79,6 +79,8 @@ typedef struct crawl_opts {
     char *warc_file;
     int64_t warc_max_size;
     bool warc_dedup;
+    char *state_dir;
+    bool resume;
     /* batch jobs */
     char *config;
     str_list job_names;

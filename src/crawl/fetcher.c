@@ -24,6 +24,7 @@
 #include "crawl/co_sync.h"
 #include "out/jsonl.h"
 #include "out/savepath.h"
+#include "out/state.h"
 #include "out/warc.h"
 #include "frontier.h"
 #include "links.h"
@@ -82,6 +83,12 @@ typedef struct engine {
     const psl_ctx_t *psl;
     uint64_t pages_extracted_off_loop;
     warc_writer *warc;
+    crawl_state *state;
+    int64_t next_item;        /* input items numbered in order (URL lists) */
+    uint64_t resumed_skipped; /* items done in an earlier run */
+    int64_t last_checkpoint_ns;
+    size_t since_checkpoint;
+    bool io_failed;
     regex_t accept_re, reject_re;
     bool have_accept, have_reject;
     long queued_pages;   /* seeds + links queued (for --max-pages) */
@@ -244,6 +251,7 @@ static void *read_batch(void *arg)
  * libcurl's URL API, whose printf machinery takes about 5 KiB of stack: doing
  * it here, on the one producer task, keeps it off every worker's stack. */
 typedef struct fetch_item {
+    int64_t item; /* input order, for --state */
     char *line;  /* the input line as read */
     char *url;   /* normalized absolute URL, or NULL if invalid */
     char *host;
@@ -285,6 +293,12 @@ static int enqueue(engine *E, char *line)
         return -ENOMEM;
     }
     it->line = line;
+    it->item = E->next_item++;
+    if (E->state && !E->cfg->recursive && state_item_was_done(E->state, it->item)) {
+        E->resumed_skipped++; /* its record is already in the output */
+        item_free(it);
+        return 0;
+    }
     it->url = input_url(line, it->why, sizeof it->why, &it->host, &it->port);
     if (E->cfg->recursive) {
         /* a seed: its host is in scope; queue it at depth 0 */
@@ -462,25 +476,84 @@ static void archive(engine *E, const char *url, const http_resp *r)
  * whole and in completion order, and the deep serialization (jansson,
  * printf of reals) runs on one stack instead of touching an extra page of
  * every worker's stack. The queue is unbounded, so handing over never waits. */
-static void write_record(engine *E, json_t *rec)
+typedef struct rec_item {
+    json_t *rec;
+    int64_t item;   /* URL lists: the input item, or -1 */
+    char *done_url; /* recursive crawls: the frontier URL (or "sitemap URL") */
+} rec_item;
+
+static void write_record_for(engine *E, json_t *rec, int64_t item, const char *done_url)
 {
-    if (co_queue_try_put(&E->records, rec) < 0)
-        json_decref(rec); /* only after the writer is gone: cannot happen */
+    rec_item *ri = malloc(sizeof *ri);
+    if (!ri) {
+        json_decref(rec);
+        return;
+    }
+    *ri = (rec_item){rec, item, done_url ? strdup(done_url) : NULL};
+    if (co_queue_try_put(&E->records, ri) < 0) { /* only after the writer is gone: cannot happen */
+        json_decref(rec);
+        free(ri->done_url);
+        free(ri);
+    }
+}
+
+
+static void stop_everything(engine *E);
+
+/* Make what was written durable: fsync the output, then commit the state. */
+static void checkpoint(engine *E)
+{
+    if (!E->state)
+        return;
+    int64_t size = 0;
+    int err = jsonl_sync(E->out, &size);
+    if (err == 0)
+        err = state_checkpoint(E->state, size);
+    E->since_checkpoint = 0;
+    E->last_checkpoint_ns = co_now_ns();
+    if (err < 0 && E->exit_code != EXIT_IO) {
+        fprintf(stderr, "crawl: cannot checkpoint: %s%s%s\n", strerror(-err), err == -EIO ? ": " : "",
+                err == -EIO ? state_error(E->state) : "");
+        note_exit(E, EXIT_IO);
+        stop_everything(E);
+    }
 }
 
 static int writer_main(void *arg)
 {
     engine *E = arg;
     for (;;) {
-        void *rec;
-        if (co_queue_get(&E->records, &rec, CO_FOREVER) < 0)
-            return 0; /* closed and drained */
-        int err = jsonl_write(E->out, rec);
+        void *p;
+        int64_t wait = E->state ? 200 : CO_FOREVER;
+        int st = co_queue_get(&E->records, &p, wait);
+        if (st == -ETIMEDOUT) {
+            if (E->since_checkpoint)
+                checkpoint(E);
+            continue;
+        }
+        if (st < 0)
+            break; /* closed and drained */
+        rec_item *ri = p;
+        int err = jsonl_write(E->out, ri->rec);
         if (err < 0 && E->exit_code != EXIT_IO) {
             fprintf(stderr, "crawl: cannot write output: %s\n", strerror(-err));
             note_exit(E, EXIT_IO);
+            stop_everything(E); /* a full disk stops the run: no record is dropped silently */
         }
+        if (E->state && err == 0) {
+            if (ri->item >= 0)
+                state_item_done(E->state, ri->item);
+            if (ri->done_url)
+                state_url_done(E->state, ri->done_url);
+            if (++E->since_checkpoint >= 500 || co_now_ns() - E->last_checkpoint_ns > 200000000)
+                checkpoint(E);
+        }
+        free(ri->done_url);
+        free(ri);
     }
+    if (E->since_checkpoint)
+        checkpoint(E);
+    return 0;
 }
 
 /* Save a 2xx body under --directory-prefix. Kept out of process() so its
@@ -661,6 +734,8 @@ static void queue_link(engine *E, char *url, const char *parent, int depth)
         free(url);
         return;
     }
+    if (E->state)
+        state_url_queued(E->state, url, depth, parent);
     if (frontier_push(&E->fr, h, url, parent ? strdup(parent) : NULL, depth) == 0)
         E->queued_pages++;
 }
@@ -807,6 +882,8 @@ static void start_sitemap(engine *E, const char *url, int level)
         free(norm);
         return;
     }
+    if (E->state)
+        state_url_queued(E->state, key, 0, NULL);
     free(key);
     sm_task *t = malloc(sizeof *t);
     if (!t) {
@@ -890,7 +967,11 @@ static int sitemap_main(void *arg)
     json_object_set_new(rec, "depth", json_integer(0));
     json_object_set_new(rec, "parent", json_null());
     json_object_set_new(rec, "links_found", json_integer(found));
-    write_record(E, rec);
+    char *key = NULL;
+    if (asprintf(&key, "sitemap %s", t->url) < 0)
+        key = NULL;
+    write_record_for(E, rec, -1, key);
+    free(key);
     if (fetched)
         http_resp_free(&r);
     free(url);
@@ -972,7 +1053,7 @@ static void process(engine *E, fetch_item *it, page_ctx *pg)
         E->st.by_err[HTTP_E_INVALID_URL]++;
         E->st.by_class[0]++;
         note_exit(E, EXIT_GENERIC);
-        write_record(E, rec);
+        write_record_for(E, rec, it->item, pg ? it->line : NULL);
         return;
     }
 
@@ -1150,7 +1231,8 @@ static void process(engine *E, fetch_item *it, page_ctx *pg)
     }
     stats_latency(&E->st, elapsed);
     note_exit(E, interrupted ? 0 : exit_for(resp.err, resp.status, redirect_err));
-    write_record(E, rec);
+    /* an interrupted fetch is not done: a resumed crawl fetches it again */
+    write_record_for(E, rec, interrupted ? -1 : it->item, pg && !interrupted ? it->line : NULL);
     http_resp_free(&resp);
     free(cur);
 }
@@ -1207,7 +1289,7 @@ static int crawl_worker(void *arg)
                                                                                 : "disallowed by robots.txt"));
             json_object_set_new(rec, "depth", json_integer(it->depth));
             json_object_set_new(rec, "parent", jsonl_str(it->parent));
-            write_record(E, rec);
+            write_record_for(E, rec, -1, it->url);
             fr_item_free(it);
             frontier_done(&E->fr, h, 0);
             continue;
@@ -1250,6 +1332,26 @@ static void on_grace(evutil_socket_t fd, short w, void *arg)
     engine *E = arg;
     E->aborting = true;
     co_group_cancel(&E->workers);
+}
+
+/* An I/O failure (full disk, unwritable output or state): stop at once; what
+ * was checkpointed stays consistent and --resume continues from there. */
+static void stop_everything(engine *E)
+{
+    E->io_failed = true;
+    if (!E->stopping) {
+        E->stopping = true;
+        atomic_store(&E->input_stop, true);
+        if (E->producer)
+            co_cancel(E->producer);
+        co_queue_close(&E->q);
+        if (E->fr_ready)
+            frontier_notify(&E->fr);
+    }
+    if (!E->aborting) {
+        E->aborting = true;
+        co_group_cancel(&E->workers);
+    }
 }
 
 static void on_signal(evutil_socket_t sig, short w, void *arg)
@@ -1307,6 +1409,27 @@ static int ticker_main(void *arg)
 }
 
 /* ---- the run ---------------------------------------------------------------------------- */
+
+/* --resume of a recursive crawl: every URL in the state is seen; those
+ * without a record go back into the frontier. */
+static void resume_url(void *ud, const char *url, int depth, const char *parent, bool done)
+{
+    engine *E = ud;
+    if (strncmp(url, "sitemap ", 8) == 0) {
+        if (done) /* read already; an unfinished one is read again when named */
+            seen_add(&E->seen, url, strlen(url), NULL);
+        return;
+    }
+    seen_add(&E->seen, url, strlen(url), NULL);
+    E->queued_pages++;
+    if (done)
+        return;
+    char *origin = frontier_origin_of(url);
+    fr_host *h = origin ? frontier_host(&E->fr, origin) : NULL;
+    free(origin);
+    if (h)
+        frontier_push(&E->fr, h, strdup(url), parent ? strdup(parent) : NULL, depth);
+}
 
 static int setup(engine *E)
 {
@@ -1389,8 +1512,29 @@ static int setup(engine *E)
             E->have_reject = true;
         }
     }
-    if ((rc = jsonl_open(c->output, &E->out)) < 0) {
-        fprintf(stderr, "crawl: cannot open output '%s': %s\n", c->output, strerror(-rc));
+    if (c->state_dir) {
+        if (!c->output || strcmp(c->output, "-") == 0) {
+            fprintf(stderr, "crawl: --state needs an output file (-o FILE): a resumed crawl appends to it\n");
+            return EXIT_USAGE;
+        }
+        if ((rc = state_open(c->state_dir, c->resume, &E->state)) < 0) {
+            if (rc == -EEXIST)
+                fprintf(stderr, "crawl: %s already holds a crawl's state: add --resume to continue it, or use a new "
+                                "directory\n", c->state_dir);
+            else
+                fprintf(stderr, "crawl: cannot open the state in '%s': %s\n", c->state_dir, strerror(-rc));
+            return rc == -EEXIST ? EXIT_USAGE : EXIT_IO;
+        }
+        rc = state_is_new(E->state) ? jsonl_open(c->output, &E->out)
+                                    : jsonl_open_resume(c->output, state_output_size(E->state), &E->out);
+        E->last_checkpoint_ns = co_now_ns();
+        if (rc == 0 && c->recursive && state_each_url(E->state, resume_url, E) < 0)
+            rc = -EIO;
+    } else {
+        rc = jsonl_open(c->output, &E->out);
+    }
+    if (rc < 0) {
+        fprintf(stderr, "crawl: cannot open output '%s': %s\n", c->output ? c->output : "-", strerror(-rc));
         return EXIT_IO;
     }
     return 0;
@@ -1421,6 +1565,12 @@ int fetcher_main(void *arg)
     E.grace_timer = evtimer_new(base, on_grace, &E);
     event_add(E.sig_int, NULL);
     event_add(E.sig_term, NULL);
+    /* main() blocked these until now, so none was lost before we listened */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
 
     co_task *ticker = co_spawn(ticker_main, &E);
     co_task *writer = co_spawn(writer_main, &E);
@@ -1447,11 +1597,14 @@ int fetcher_main(void *arg)
         item_free(item);
         E.dropped++;
     }
+    /* Done listening: block them again, so a late stop request during the
+     * teardown cannot kill the process halfway through flushing. */
+    sigprocmask(SIG_BLOCK, &stop_signals, NULL);
     event_free(E.sig_int);
     event_free(E.sig_term);
     event_free(E.grace_timer);
     code = E.exit_code;
-    if (E.stopping)
+    if (E.stopping && !E.io_failed)
         code = EXIT_INTERRUPTED;
     if (E.cfg->summary) {
         char prefix[300];
@@ -1460,6 +1613,9 @@ int fetcher_main(void *arg)
         else
             snprintf(prefix, sizeof prefix, "crawl: ");
         stats_summary(&E.st, stderr, prefix, E.dropped);
+        if (E.resumed_skipped)
+            fprintf(stderr, "%sresumed: %llu input URLs already had records\n", prefix,
+                    (unsigned long long)E.resumed_skipped);
         if (E.cfg->recursive)
             fprintf(stderr, "%slinks extracted off the loop on %llu pages; skipped: %llu out of scope, %llu by robots.txt, "
                             "%llu over limits, %llu traps; %zu URLs seen (%zu bytes)\n",
@@ -1482,6 +1638,7 @@ cleanup:
         co_queue_destroy(&E.q);
     if (E.records.buf)
         co_queue_destroy(&E.records);
+    state_close(E.state);
     if (E.warc) {
         int err = warc_close(E.warc);
         if (err < 0) {

@@ -82,6 +82,9 @@ typedef struct fetcher_cfg {
     const char *warc_file;      /* NAME for NAME-00000.warc.gz ..., or NULL */
     int64_t warc_max_size;      /* rotate past this many bytes, 0 = never */
     bool warc_dedup;            /* revisit records for identical payloads */
+    /* durable state */
+    const char *state_dir;      /* --state DIR, or NULL */
+    bool resume;
 } fetcher_cfg;
 
 /* The main task: returns the run's exit status (>= 0). */

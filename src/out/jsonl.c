@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 struct jsonl {
     FILE *f;
@@ -30,6 +32,40 @@ int jsonl_open(const char *path, jsonl **out)
     }
     setvbuf(j->f, NULL, _IOFBF, 1 << 16);
     *out = j;
+    return 0;
+}
+
+int jsonl_open_resume(const char *path, int64_t size, jsonl **out)
+{
+    if (!path || strcmp(path, "-") == 0)
+        return -EINVAL;
+    if (truncate(path, (off_t)size) != 0 && !(errno == ENOENT && size == 0))
+        return -errno;
+    jsonl *j = calloc(1, sizeof *j);
+    if (!j)
+        return -ENOMEM;
+    j->f = fopen(path, "ae");
+    if (!j->f) {
+        int e = -errno;
+        free(j);
+        return e;
+    }
+    j->owned = true;
+    setvbuf(j->f, NULL, _IOFBF, 1 << 16);
+    *out = j;
+    return 0;
+}
+
+int jsonl_sync(jsonl *j, int64_t *size)
+{
+    if (jsonl_flush(j) < 0)
+        return j->err;
+    if (fsync(fileno(j->f)) != 0 && errno != EINVAL)
+        return j->err = -errno;
+    off_t pos = ftello(j->f);
+    if (pos < 0)
+        return j->err = -errno;
+    *size = (int64_t)pos;
     return 0;
 }
 

@@ -12,11 +12,17 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct jsonl jsonl;
 
 /* path NULL or "-" = stdout. 0 or -errno. */
 int jsonl_open(const char *path, jsonl **out);
+/* Continue an existing file: cut it to size bytes (dropping whatever was
+ * written after the last checkpoint, a torn last line included) and append. */
+int jsonl_open_resume(const char *path, int64_t size, jsonl **out);
+/* Flush and fsync; *size = bytes in the file. 0 or -errno. */
+int jsonl_sync(jsonl *j, int64_t *size);
 /* Write and consume (decref) rec. 0 or -errno (the first I/O error sticks). */
 int jsonl_write(jsonl *j, json_t *rec);
 int jsonl_flush(jsonl *j);

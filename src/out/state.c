@@ -1,0 +1,232 @@
+/* state: see state.h. */
+#include "state.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct pend_url {
+    char *url, *parent;
+    int depth;
+    bool done;
+} pend_url;
+
+struct crawl_state {
+    sqlite3 *db;
+    sqlite3_stmt *ins_item, *ins_url, *upd_done, *get_item;
+    bool is_new;
+    int64_t output_size;
+    int64_t *items;
+    size_t nitems, capitems;
+    pend_url *urls;
+    size_t nurls, capurls;
+    int err;
+    char errmsg[256];
+    /* items done in earlier runs, for the producer to skip: a sorted array */
+    int64_t *done_before;
+    size_t ndone_before;
+};
+
+static int fail(crawl_state *s, const char *what)
+{
+    snprintf(s->errmsg, sizeof s->errmsg, "%s: %s", what, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    if (!s->err)
+        s->err = -EIO;
+    return s->err;
+}
+
+static int exec(crawl_state *s, const char *sql)
+{
+    char *e = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &e) != SQLITE_OK) {
+        snprintf(s->errmsg, sizeof s->errmsg, "%s", e ? e : "sqlite error");
+        sqlite3_free(e);
+        return s->err = -EIO;
+    }
+    return 0;
+}
+
+static int cmp64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int state_open(const char *dir, bool resume, crawl_state **out)
+{
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return -errno;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/state.db", dir);
+    struct stat st;
+    bool exists = stat(path, &st) == 0;
+    if (exists && !resume)
+        return -EEXIST;
+    crawl_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    s->is_new = !exists;
+    if (sqlite3_open(path, &s->db) != SQLITE_OK) {
+        state_close(s);
+        return -EIO;
+    }
+    if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER);"
+                "CREATE TABLE IF NOT EXISTS items(id INTEGER PRIMARY KEY);"
+                "CREATE TABLE IF NOT EXISTS urls(url TEXT PRIMARY KEY, depth INTEGER, parent TEXT, done INTEGER);") < 0 ||
+        sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO items(id) VALUES(?)", -1, &s->ins_item, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO urls(url, depth, parent, done) VALUES(?,?,?,0)", -1,
+                           &s->ins_url, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "UPDATE urls SET done=1 WHERE url=?", -1, &s->upd_done, NULL) != SQLITE_OK) {
+        state_close(s);
+        return -EIO;
+    }
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key='output_size'", -1, &q, NULL) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW)
+            s->output_size = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    if (sqlite3_prepare_v2(s->db, "SELECT id FROM items ORDER BY id", -1, &q, NULL) == SQLITE_OK) {
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            if (s->ndone_before % 4096 == 0) {
+                int64_t *n = realloc(s->done_before, (s->ndone_before + 4096) * sizeof *n);
+                if (!n)
+                    break;
+                s->done_before = n;
+            }
+            s->done_before[s->ndone_before++] = sqlite3_column_int64(q, 0);
+        }
+        sqlite3_finalize(q);
+    }
+    *out = s;
+    return 0;
+}
+
+void state_close(crawl_state *s)
+{
+    if (!s)
+        return;
+    sqlite3_finalize(s->ins_item);
+    sqlite3_finalize(s->ins_url);
+    sqlite3_finalize(s->upd_done);
+    if (s->db)
+        sqlite3_close(s->db);
+    for (size_t i = 0; i < s->nurls; i++) {
+        free(s->urls[i].url);
+        free(s->urls[i].parent);
+    }
+    free(s->urls);
+    free(s->items);
+    free(s->done_before);
+    free(s);
+}
+
+int64_t state_output_size(crawl_state *s) { return s->output_size; }
+bool state_is_new(crawl_state *s) { return s->is_new; }
+const char *state_error(crawl_state *s) { return s->errmsg; }
+size_t state_pending(crawl_state *s) { return s->nitems + s->nurls; }
+
+void state_item_done(crawl_state *s, int64_t item)
+{
+    if (s->nitems == s->capitems) {
+        size_t cap = s->capitems ? s->capitems * 2 : 1024;
+        int64_t *n = realloc(s->items, cap * sizeof *n);
+        if (!n)
+            return;
+        s->items = n;
+        s->capitems = cap;
+    }
+    s->items[s->nitems++] = item;
+}
+
+bool state_item_was_done(crawl_state *s, int64_t item)
+{
+    return s->ndone_before && bsearch(&item, s->done_before, s->ndone_before, sizeof item, cmp64) != NULL;
+}
+
+static void push_url(crawl_state *s, const char *url, int depth, const char *parent, bool done)
+{
+    if (s->nurls == s->capurls) {
+        size_t cap = s->capurls ? s->capurls * 2 : 1024;
+        pend_url *n = realloc(s->urls, cap * sizeof *n);
+        if (!n)
+            return;
+        s->urls = n;
+        s->capurls = cap;
+    }
+    s->urls[s->nurls++] = (pend_url){strdup(url), parent ? strdup(parent) : NULL, depth, done};
+}
+
+void state_url_queued(crawl_state *s, const char *url, int depth, const char *parent)
+{
+    push_url(s, url, depth, parent, false);
+}
+
+void state_url_done(crawl_state *s, const char *url) { push_url(s, url, 0, NULL, true); }
+
+int state_each_url(crawl_state *s, void (*fn)(void *, const char *, int, const char *, bool), void *ud)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "SELECT url, depth, parent, done FROM urls", -1, &q, NULL) != SQLITE_OK)
+        return fail(s, "reading the state");
+    while (sqlite3_step(q) == SQLITE_ROW)
+        fn(ud, (const char *)sqlite3_column_text(q, 0), sqlite3_column_int(q, 1),
+           (const char *)sqlite3_column_text(q, 2), sqlite3_column_int(q, 3) != 0);
+    sqlite3_finalize(q);
+    return 0;
+}
+
+int state_checkpoint(crawl_state *s, int64_t output_size)
+{
+    if (s->err)
+        return s->err;
+    if (exec(s, "BEGIN") < 0)
+        return s->err;
+    for (size_t i = 0; i < s->nitems; i++) {
+        sqlite3_bind_int64(s->ins_item, 1, s->items[i]);
+        if (sqlite3_step(s->ins_item) != SQLITE_DONE) {
+            sqlite3_reset(s->ins_item);
+            exec(s, "ROLLBACK");
+            return fail(s, "writing the state");
+        }
+        sqlite3_reset(s->ins_item);
+    }
+    for (size_t i = 0; i < s->nurls; i++) {
+        pend_url *u = &s->urls[i];
+        sqlite3_stmt *st = u->done ? s->upd_done : s->ins_url;
+        sqlite3_bind_text(st, 1, u->url, -1, SQLITE_STATIC);
+        if (!u->done) {
+            sqlite3_bind_int(st, 2, u->depth);
+            if (u->parent)
+                sqlite3_bind_text(st, 3, u->parent, -1, SQLITE_STATIC);
+            else
+                sqlite3_bind_null(st, 3);
+        }
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        if (rc != SQLITE_DONE) {
+            exec(s, "ROLLBACK");
+            return fail(s, "writing the state");
+        }
+    }
+    char sql[128];
+    snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES('output_size', %lld)",
+             (long long)output_size);
+    if (exec(s, sql) < 0 || exec(s, "COMMIT") < 0) {
+        exec(s, "ROLLBACK");
+        return s->err;
+    }
+    s->output_size = output_size;
+    s->nitems = 0;
+    for (size_t i = 0; i < s->nurls; i++) {
+        free(s->urls[i].url);
+        free(s->urls[i].parent);
+    }
+    s->nurls = 0;
+    return 0;
+}

@@ -1,0 +1,56 @@
+/* state: a crawl's durable state (--state DIR), SQLite in WAL mode.
+ *
+ * What it keeps: for URL lists, which input items have a record; for
+ * recursive crawls, every URL queued (the seen set and the frontier) and
+ * which of them have a record; and the byte size of the output file at the
+ * last checkpoint.
+ *
+ * Consistency: only the single writer task appends records. A checkpoint
+ * (every 500 records or 200 ms) flushes and fsyncs the output, then commits
+ * one transaction with the output size and everything queued or finished
+ * since the last checkpoint. A page's links are queued before its record is
+ * written, so a committed page always has its links committed with it. On
+ * --resume the output is truncated to the committed size (dropping records,
+ * and any torn last line, written after the last commit), and what was not
+ * committed as done is fetched again: every URL ends up in the output
+ * exactly once, however the run was stopped (SIGKILL included).
+ *
+ * Loop thread only. The state owns its database handle.
+ */
+#ifndef CRAWL_OUT_STATE_H
+#define CRAWL_OUT_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct crawl_state crawl_state;
+
+/* Open DIR/state.db (creating DIR). resume: continue an existing crawl;
+ * without it, an existing state is an error (-EEXIST) so nothing is lost
+ * by accident. */
+int state_open(const char *dir, bool resume, crawl_state **out);
+void state_close(crawl_state *s);
+/* The output size at the last checkpoint (0 for a new crawl). */
+int64_t state_output_size(crawl_state *s);
+bool state_is_new(crawl_state *s);
+
+/* URL lists: item i (input order) has its record. */
+void state_item_done(crawl_state *s, int64_t item);
+bool state_item_was_done(crawl_state *s, int64_t item);
+
+/* Recursive crawls. */
+void state_url_queued(crawl_state *s, const char *url, int depth, const char *parent);
+void state_url_done(crawl_state *s, const char *url);
+/* Call fn for every URL in the state (done or not), for the seen set and
+ * the frontier on resume. */
+int state_each_url(crawl_state *s, void (*fn)(void *ud, const char *url, int depth, const char *parent, bool done),
+                   void *ud);
+
+/* Commit pending changes with the current output size (after fsync of the
+ * output). 0 or -errno; the first error sticks. */
+int state_checkpoint(crawl_state *s, int64_t output_size);
+size_t state_pending(crawl_state *s);
+const char *state_error(crawl_state *s);
+
+#endif
