@@ -524,7 +524,7 @@ static int writer_main(void *arg)
     engine *E = arg;
     for (;;) {
         void *p;
-        int64_t wait = E->state ? 200 : CO_FOREVER;
+        int64_t wait = E->state ? 250 : CO_FOREVER;
         int st = co_queue_get(&E->records, &p, wait);
         if (st == -ETIMEDOUT) {
             if (E->since_checkpoint)
@@ -545,7 +545,7 @@ static int writer_main(void *arg)
                 state_item_done(E->state, ri->item);
             if (ri->done_url)
                 state_url_done(E->state, ri->done_url);
-            if (++E->since_checkpoint >= 500 || co_now_ns() - E->last_checkpoint_ns > 200000000)
+            if (++E->since_checkpoint >= 4000 || co_now_ns() - E->last_checkpoint_ns > 250000000)
                 checkpoint(E);
         }
         free(ri->done_url);

@@ -688,6 +688,11 @@ output = %(t)s/later.jsonl
         finally:
             srv.stop()
 
+    def test_full_disk_is_reported(self):
+        code, _, err = run(["-q", "-o", "/dev/full"] + [self.b + "/page/f%d" % i for i in range(50)])
+        self.assertEqual(code, 3)
+        self.assertIn("No space left on device", err)
+
     def test_state_guards(self):
         st = os.path.join(self.tmp, "st")
         out = os.path.join(self.tmp, "o.jsonl")
