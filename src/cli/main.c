@@ -174,6 +174,7 @@ static int build_cfg(job *j)
         .warc_dedup = o->warc_dedup,
         .state_dir = o->state_dir,
         .resume = o->resume,
+        .checkpoint_ms = o->checkpoint_ms,
     };
     return 0;
 }

@@ -66,6 +66,7 @@ static const opt_def defs[] = {
     {"sitemap", 0, "URL", K_LIST, OFF(sitemaps), 0, 0, "with -r: also read this XML sitemap or sitemap index (gzip too); repeatable", false},
     {"state", 0, "DIR", K_STRING, OFF(state_dir), 0, 0, "keep the crawl's state in DIR (SQLite) so it can be resumed after any stop", false},
     {"resume", 0, NULL, K_FLAG, OFF(resume), 0, 1, "with --state: continue the crawl kept there", false},
+    {"checkpoint-interval", 0, "DURATION", K_DURATION, OFF(checkpoint_ms), 0, 0, "with --state: commit at least this often (default 250ms; at most this much work is redone after a crash)", false},
     {"warc-file", 0, "NAME", K_STRING, OFF(warc_file), 0, 0, "also write every exchange to NAME-00000.warc.gz (WARC 1.1, per-record gzip)", false},
     {"warc-max-size", 0, "SIZE", K_SIZE, OFF(warc_max_size), 0, 0, "start a new WARC file past SIZE, 0 = never (default 1G)", false},
     {"warc-dedup", 0, NULL, K_FLAG, OFF(warc_dedup), 0, 1, "write revisit records for payloads already archived", false},
@@ -124,6 +125,7 @@ void opts_defaults(crawl_opts *o)
     o->max_links_per_page = 10000;
     o->max_queued = 1000000;
     o->warc_max_size = 1024LL * 1024 * 1024;
+    o->checkpoint_ms = 250;
 }
 
 static void list_add(str_list *l, const char *s)

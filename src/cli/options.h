@@ -81,6 +81,7 @@ typedef struct crawl_opts {
     bool warc_dedup;
     char *state_dir;
     bool resume;
+    int64_t checkpoint_ms;
     /* batch jobs */
     char *config;
     str_list job_names;

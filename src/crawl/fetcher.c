@@ -524,7 +524,8 @@ static int writer_main(void *arg)
     engine *E = arg;
     for (;;) {
         void *p;
-        int64_t wait = E->state ? 250 : CO_FOREVER;
+        int64_t every = E->cfg->checkpoint_ms > 0 ? E->cfg->checkpoint_ms : 250;
+        int64_t wait = E->state ? every : CO_FOREVER;
         int st = co_queue_get(&E->records, &p, wait);
         if (st == -ETIMEDOUT) {
             if (E->since_checkpoint)
@@ -545,7 +546,7 @@ static int writer_main(void *arg)
                 state_item_done(E->state, ri->item);
             if (ri->done_url)
                 state_url_done(E->state, ri->done_url);
-            if (++E->since_checkpoint >= 4000 || co_now_ns() - E->last_checkpoint_ns > 250000000)
+            if (++E->since_checkpoint >= 4000 || co_now_ns() - E->last_checkpoint_ns > every * 1000000)
                 checkpoint(E);
         }
         free(ri->done_url);
@@ -832,15 +833,17 @@ static int follow_links(engine *E, const char *page_url, const http_resp *resp, 
     int st = co_exec_run(E->exec, extract_fn, &j, &ignored);
     if (st == 0 && j.on_worker)
         E->pages_extracted_off_loop++;
+    /* Queue (and, with --state, persist) the links even while stopping: the
+     * page's record says it is done, so a resumed crawl relies on them. */
     for (size_t i = 0; i < j.nout; i++) {
-        if (st == 0 && !E->stopping)
+        if (st == 0)
             queue_link(E, j.out[i], page_url, depth + 1);
         else
             free(j.out[i]);
     }
     free(j.out);
     frontier_notify(&E->fr);
-    return (int)j.info.found;
+    return st == 0 ? (int)j.info.found : -1; /* -1: cancelled, the links are lost */
 }
 
 /* ---- sitemaps ----------------------------------------------------------------- */
@@ -1207,6 +1210,10 @@ static void process(engine *E, fetch_item *it, page_ctx *pg)
         if (extract && resp.body && !interrupted && !resp.err && resp.status >= 200 && resp.status < 300 &&
             is_html(&resp))
             found = follow_links(E, cur, &resp, pg->depth);
+        if (found < 0) { /* stopped while extracting: the page is not done */
+            interrupted = true;
+            found = 0;
+        }
         json_object_set_new(rec, "links_found", json_integer(found));
         if (pg->host && (resp.status == 429 || resp.status == 503))
             /* the server asked us to slow down: honour Retry-After, else the
@@ -1231,8 +1238,12 @@ static void process(engine *E, fetch_item *it, page_ctx *pg)
     }
     stats_latency(&E->st, elapsed);
     note_exit(E, interrupted ? 0 : exit_for(resp.err, resp.status, redirect_err));
-    /* an interrupted fetch is not done: a resumed crawl fetches it again */
-    write_record_for(E, rec, interrupted ? -1 : it->item, pg && !interrupted ? it->line : NULL);
+    /* An interrupted fetch is not done: a resumed crawl fetches it again. With
+     * --state its record is left out, so every URL is in the output once. */
+    if (interrupted && E->state)
+        json_decref(rec);
+    else
+        write_record_for(E, rec, interrupted ? -1 : it->item, pg && !interrupted ? it->line : NULL);
     http_resp_free(&resp);
     free(cur);
 }

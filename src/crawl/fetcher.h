@@ -85,6 +85,7 @@ typedef struct fetcher_cfg {
     /* durable state */
     const char *state_dir;      /* --state DIR, or NULL */
     bool resume;
+    int64_t checkpoint_ms;      /* commit at least this often */
 } fetcher_cfg;
 
 /* The main task: returns the run's exit status (>= 0). */

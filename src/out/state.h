@@ -6,7 +6,7 @@
  * last checkpoint.
  *
  * Consistency: only the single writer task appends records. A checkpoint
- * (every 4,000 records or 250 ms) flushes and fsyncs the output, then commits
+ * (every 4,000 records or --checkpoint-interval, 250 ms by default) flushes and fsyncs the output, then commits
  * one transaction with the output size and everything queued or finished
  * since the last checkpoint. A page's links are queued before its record is
  * written, so a committed page always has its links committed with it. On
