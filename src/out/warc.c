@@ -203,6 +203,13 @@ int warc_open(const char *name, int64_t max_size, bool dedup, const char *softwa
     w->dedup = dedup;
     w->nbuckets = 4096;
     w->buckets = calloc(w->nbuckets, sizeof *w->buckets);
+    /* Never overwrite: start after the files a previous (resumed) run wrote. */
+    for (;; w->index++) {
+        char path[700];
+        snprintf(path, sizeof path, "%s-%05d.warc.gz", name, w->index);
+        if (access(path, F_OK) != 0)
+            break;
+    }
     int rc = w->name && w->software && w->buckets ? open_next(w) : -ENOMEM;
     if (rc < 0) {
         warc_close(w);

@@ -5,7 +5,8 @@
  * WARC-Target-URI, WARC-IP-Address, WARC-Block-Digest and (for responses)
  * WARC-Payload-Digest are written (SHA-1, base32), Content-Length is exact.
  * Files are NAME-00000.warc.gz, NAME-00001.warc.gz, ... rotated once one
- * reaches max_size bytes.
+ * reaches max_size bytes; an existing file is never overwritten (a resumed
+ * crawl continues with the next number).
  *
  * The response block is the response as received: status line and headers
  * as sent by the server, then the body before any content decoding (crawl

@@ -623,6 +623,10 @@ output = %(t)s/later.jsonl
         self.assertEqual(s["errors"], [])
         self.assertEqual(s["types"]["warcinfo"], len(files))
         self.assertEqual(s["types"]["response"], 4)
+        # a second run with the same name continues with the next file, overwriting nothing
+        run(["-q", "--warc-file", name2, self.b + "/page/again"])
+        files2 = sorted(f for f in os.listdir(self.tmp) if f.startswith("rot-"))
+        self.assertEqual(len(files2), len(files) + 1)
         # an unwritable WARC location is an I/O error at once
         code, _, err = run(["-q", "--warc-file", "/nonexistent-dir/x", self.b + "/page/a"])
         self.assertEqual(code, 3)
