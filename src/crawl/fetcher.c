@@ -85,6 +85,10 @@ typedef struct engine {
     warc_writer *warc;
     crawl_state *state;
     int64_t next_item;        /* input items numbered in order (URL lists) */
+    int64_t prefix;           /* every item below this one is done */
+    struct item_pos { int64_t src, off; bool done; } *win; /* items from prefix on (a ring) */
+    size_t win_cap, win_head;
+    int64_t cur_src, cur_off; /* where the item after the last one read starts */
     uint64_t resumed_skipped; /* items done in an earlier run */
     int64_t last_checkpoint_ns;
     size_t since_checkpoint;
@@ -162,6 +166,9 @@ static void hosts_free(engine *E)
 
 typedef struct read_job {
     int fd;
+    int64_t base_off;   /* file offset of buf[0] */
+    int64_t offs[READ_BATCH]; /* where each line starts */
+    int64_t end_off;    /* just past the last line taken */
     char *buf;          /* carry-over bytes of a partial line */
     size_t len, cap;
     char *lines[READ_BATCH];
@@ -186,17 +193,22 @@ static void split_lines(read_job *j, bool final)
         size_t end = nl ? (size_t)(nl - j->buf) : j->len;
         j->buf[end] = 0;
         char *s = j->buf + start;
+        int64_t line_off = j->base_off + (int64_t)start;
         start = nl ? end + 1 : j->len;
+        j->end_off = j->base_off + (int64_t)start;
         while (*s && isspace((unsigned char)*s))
             s++;
         size_t l = strlen(s);
         while (l > 0 && isspace((unsigned char)s[l - 1]))
             s[--l] = 0;
-        if (*s && *s != '#')
+        if (*s && *s != '#') {
+            j->offs[j->n] = line_off;
             j->lines[j->n++] = strdup(s);
+        }
     }
     memmove(j->buf, j->buf + start, j->len - start);
     j->len -= start;
+    j->base_off += (int64_t)start;
 }
 
 /* Runs on an executor thread: blocking reads never stall the loop. It polls
@@ -283,8 +295,55 @@ static void item_free(fetch_item *it)
     free(it);
 }
 
+/* ---- the done prefix of a URL list (so a resume can seek past it) ---------- */
+
+static struct item_pos *win_at(engine *E, int64_t item)
+{
+    size_t need = (size_t)(item - E->prefix) + 1;
+    if (need > E->win_cap) {
+        size_t cap = E->win_cap ? E->win_cap : 1024;
+        while (cap < need)
+            cap *= 2;
+        struct item_pos *n = calloc(cap, sizeof *n);
+        if (!n)
+            return NULL;
+        for (size_t i = 0; i < E->win_cap; i++)
+            n[i] = E->win[(E->win_head + i) % E->win_cap];
+        free(E->win);
+        E->win = n;
+        E->win_cap = cap;
+        E->win_head = 0;
+    }
+    return &E->win[(E->win_head + (size_t)(item - E->prefix)) % E->win_cap];
+}
+
+static void item_note(engine *E, int64_t item, int64_t src, int64_t off)
+{
+    struct item_pos *p = E->state ? win_at(E, item) : NULL;
+    if (p)
+        *p = (struct item_pos){src, off, false};
+}
+
+static void item_finished(engine *E, int64_t item)
+{
+    if (!E->state || item < E->prefix)
+        return;
+    struct item_pos *p = win_at(E, item);
+    if (p)
+        p->done = true;
+    while (E->win_cap && E->prefix < E->next_item && E->win[E->win_head].done) {
+        E->win[E->win_head] = (struct item_pos){0, 0, false};
+        E->win_head = (E->win_head + 1) % E->win_cap;
+        E->prefix++;
+    }
+    if (E->prefix < E->next_item)
+        state_set_prefix(E->state, E->prefix, E->win[E->win_head].src, E->win[E->win_head].off);
+    else
+        state_set_prefix(E->state, E->prefix, E->cur_src, E->cur_off);
+}
+
 /* Takes ownership of line. */
-static int enqueue(engine *E, char *line)
+static int enqueue_at(engine *E, char *line, int64_t src, int64_t off)
 {
     fetch_item *it = calloc(1, sizeof *it);
     if (!it || !line) {
@@ -294,8 +353,11 @@ static int enqueue(engine *E, char *line)
     }
     it->line = line;
     it->item = E->next_item++;
+    if (E->state && !E->cfg->recursive)
+        item_note(E, it->item, src, off);
     if (E->state && !E->cfg->recursive && state_item_was_done(E->state, it->item)) {
         E->resumed_skipped++; /* its record is already in the output */
+        item_finished(E, it->item);
         item_free(it);
         return 0;
     }
@@ -347,9 +409,28 @@ static int producer_main(void *arg)
     engine *E = arg;
     const fetcher_cfg *c = E->cfg;
     int st = 0;
-    for (size_t i = 0; i < c->nurls && st == 0; i++)
-        st = enqueue(E, strdup(c->urls[i]));
+    /* A resumed URL list starts where the done prefix ends: earlier sources
+     * are not read again, and the file it ends in is entered by seeking. */
+    int64_t p_item = 0, p_src = 0, p_off = 0;
+    bool seek = E->state && !c->recursive && state_get_prefix(E->state, &p_item, &p_src, &p_off) && p_item > 0;
+    if (seek && (p_src < (int64_t)c->nurls || p_src - (int64_t)c->nurls >= (int64_t)c->ninputs ||
+                 strcmp(c->inputs[p_src - (int64_t)c->nurls], "-") == 0))
+        seek = false; /* positional URLs and stdin: count through them instead */
+    if (seek) {
+        E->next_item = E->prefix = p_item;
+        E->resumed_skipped += (uint64_t)p_item;
+    }
+    for (size_t i = 0; i < c->nurls && st == 0; i++) {
+        if (seek)
+            break;
+        E->cur_src = (int64_t)i + 1;
+        E->cur_off = 0;
+        st = enqueue_at(E, strdup(c->urls[i]), (int64_t)i, 0);
+    }
     for (size_t i = 0; i < c->ninputs && st == 0; i++) {
+        int64_t src = (int64_t)c->nurls + (int64_t)i;
+        if (seek && src < p_src)
+            continue;
         bool is_stdin = strcmp(c->inputs[i], "-") == 0;
         int fd = is_stdin ? STDIN_FILENO : open(c->inputs[i], O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
@@ -359,11 +440,17 @@ static int producer_main(void *arg)
             continue;
         }
         read_job j = {.fd = fd, .stop = &E->input_stop};
+        if (seek && src == p_src && lseek(fd, (off_t)p_off, SEEK_SET) == (off_t)p_off)
+            j.base_off = p_off;
+        E->cur_src = src;
+        E->cur_off = j.base_off;
         while (st == 0 && !j.eof) {
             st = co_exec_run(E->exec, read_batch, &j, NULL);
             size_t k = 0;
-            for (; k < j.n && st == 0; k++)
-                st = enqueue(E, j.lines[k]);
+            for (; k < j.n && st == 0; k++) {
+                E->cur_off = k + 1 < j.n ? j.offs[k + 1] : j.end_off;
+                st = enqueue_at(E, j.lines[k], src, j.offs[k]);
+            }
             for (; k < j.n; k++)
                 free(j.lines[k]);
             if (j.err) {
@@ -542,8 +629,10 @@ static int writer_main(void *arg)
             stop_everything(E); /* a full disk stops the run: no record is dropped silently */
         }
         if (E->state && err == 0) {
-            if (ri->item >= 0)
+            if (ri->item >= 0) {
                 state_item_done(E->state, ri->item);
+                item_finished(E, ri->item);
+            }
             if (ri->done_url)
                 state_url_done(E->state, ri->done_url);
             if (++E->since_checkpoint >= 4000 || co_now_ns() - E->last_checkpoint_ns > every * 1000000)
@@ -1031,6 +1120,9 @@ static void ensure_robots(engine *E, fr_host *h)
     } else {
         h->disallow_all = true; /* 5xx or unreachable: do not crawl this origin */
     }
+    if (E->state)
+        state_host(E->state, h->origin, h->disallow_all ? 2 : h->rules ? 1 : 0,
+                   h->rules && r.body ? r.body : NULL, h->rules && r.body ? r.bytes : 0, h->delay_ns);
     if (fetched)
         http_resp_free(&r);
     free(url);
@@ -1421,6 +1513,20 @@ static int ticker_main(void *arg)
 
 /* ---- the run ---------------------------------------------------------------------------- */
 
+/* --resume: each origin's robots.txt and delay as the interrupted run had them. */
+static void resume_host(void *ud, const char *origin, int kind, const char *robots, size_t len, int64_t delay_ns)
+{
+    engine *E = ud;
+    fr_host *h = frontier_host(&E->fr, origin);
+    if (!h || h->rstate == ROBOTS_READY)
+        return;
+    h->disallow_all = kind == 2;
+    h->rules = kind == 1 ? robots_parse(robots ? robots : "", robots ? len : 0) : NULL;
+    h->delay_ns = delay_ns;
+    h->rstate = ROBOTS_READY;
+    co_event_set(&h->robots_ready);
+}
+
 /* --resume of a recursive crawl: every URL in the state is seen; those
  * without a record go back into the frontier. */
 static void resume_url(void *ud, const char *url, int depth, const char *parent, bool done)
@@ -1532,14 +1638,17 @@ static int setup(engine *E)
             if (rc == -EEXIST)
                 fprintf(stderr, "crawl: %s already holds a crawl's state: add --resume to continue it, or use a new "
                                 "directory\n", c->state_dir);
+            else if (rc == -EBUSY)
+                fprintf(stderr, "crawl: the state in %s is in use by another crawl\n", c->state_dir);
             else
                 fprintf(stderr, "crawl: cannot open the state in '%s': %s\n", c->state_dir, strerror(-rc));
-            return rc == -EEXIST ? EXIT_USAGE : EXIT_IO;
+            return rc == -EEXIST || rc == -EBUSY ? EXIT_USAGE : EXIT_IO;
         }
         rc = state_is_new(E->state) ? jsonl_open(c->output, &E->out)
                                     : jsonl_open_resume(c->output, state_output_size(E->state), &E->out);
         E->last_checkpoint_ns = co_now_ns();
-        if (rc == 0 && c->recursive && state_each_url(E->state, resume_url, E) < 0)
+        if (rc == 0 && c->recursive &&
+            (state_each_host(E->state, resume_host, E) < 0 || state_each_url(E->state, resume_url, E) < 0))
             rc = -EIO;
     } else {
         rc = jsonl_open(c->output, &E->out);
@@ -1670,6 +1779,7 @@ cleanup:
     }
     if (E.seen_ready)
         seen_free(&E.seen);
+    free(E.win);
     if (E.have_accept)
         regfree(&E.accept_re);
     if (E.have_reject)

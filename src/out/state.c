@@ -6,7 +6,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct pend_host {
+    char *origin;
+    int kind;
+    char *robots;
+    size_t len;
+    int64_t delay_ns;
+} pend_host;
 
 typedef struct pend_url {
     char *url, *parent;
@@ -15,8 +26,11 @@ typedef struct pend_url {
 } pend_url;
 
 struct crawl_state {
+    int lock_fd;
     sqlite3 *db;
-    sqlite3_stmt *ins_item, *ins_url, *upd_done, *get_item;
+    sqlite3_stmt *ins_item, *ins_url, *upd_done, *get_item, *ins_host;
+    pend_host *hosts;
+    size_t nhosts, caphosts;
     bool is_new;
     int64_t output_size;
     int64_t *items;
@@ -25,6 +39,8 @@ struct crawl_state {
     size_t nurls, capurls;
     int err;
     char errmsg[256];
+    int64_t prefix[3];          /* item, src, off */
+    bool have_prefix, prefix_dirty;
     /* items done in earlier runs, for the producer to skip: a sorted array */
     int64_t *done_before;
     size_t ndone_before;
@@ -65,9 +81,22 @@ int state_open(const char *dir, bool resume, crawl_state **out)
     bool exists = stat(path, &st) == 0;
     if (exists && !resume)
         return -EEXIST;
+    /* One crawl per state directory at a time. */
+    char lpath[4096];
+    snprintf(lpath, sizeof lpath, "%s/lock", dir);
+    int lfd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lfd < 0)
+        return -errno;
+    if (flock(lfd, LOCK_EX | LOCK_NB) != 0) {
+        close(lfd);
+        return -EBUSY;
+    }
     crawl_state *s = calloc(1, sizeof *s);
-    if (!s)
+    if (!s) {
+        close(lfd);
         return -ENOMEM;
+    }
+    s->lock_fd = lfd;
     s->is_new = !exists;
     if (sqlite3_open(path, &s->db) != SQLITE_OK) {
         state_close(s);
@@ -76,7 +105,10 @@ int state_open(const char *dir, bool resume, crawl_state **out)
     if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                 "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER);"
                 "CREATE TABLE IF NOT EXISTS items(id INTEGER PRIMARY KEY);"
-                "CREATE TABLE IF NOT EXISTS urls(url TEXT PRIMARY KEY, depth INTEGER, parent TEXT, done INTEGER);") < 0 ||
+                "CREATE TABLE IF NOT EXISTS urls(url TEXT PRIMARY KEY, depth INTEGER, parent TEXT, done INTEGER);"
+                "CREATE TABLE IF NOT EXISTS hosts(origin TEXT PRIMARY KEY, kind INTEGER, robots BLOB, delay_ns INTEGER);") < 0 ||
+        sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO hosts(origin, kind, robots, delay_ns) VALUES(?,?,?,?)", -1,
+                           &s->ins_host, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO items(id) VALUES(?)", -1, &s->ins_item, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO urls(url, depth, parent, done) VALUES(?,?,?,0)", -1,
                            &s->ins_url, NULL) != SQLITE_OK ||
@@ -88,6 +120,18 @@ int state_open(const char *dir, bool resume, crawl_state **out)
     if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key='output_size'", -1, &q, NULL) == SQLITE_OK) {
         if (sqlite3_step(q) == SQLITE_ROW)
             s->output_size = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    if (sqlite3_prepare_v2(s->db, "SELECT key, value FROM meta WHERE key IN ('prefix_item','prefix_src','prefix_off')",
+                           -1, &q, NULL) == SQLITE_OK) {
+        int found = 0;
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            const char *k = (const char *)sqlite3_column_text(q, 0);
+            int idx = strcmp(k, "prefix_item") == 0 ? 0 : strcmp(k, "prefix_src") == 0 ? 1 : 2;
+            s->prefix[idx] = sqlite3_column_int64(q, 1);
+            found++;
+        }
+        s->have_prefix = found == 3;
         sqlite3_finalize(q);
     }
     if (sqlite3_prepare_v2(s->db, "SELECT id FROM items ORDER BY id", -1, &q, NULL) == SQLITE_OK) {
@@ -113,8 +157,16 @@ void state_close(crawl_state *s)
     sqlite3_finalize(s->ins_item);
     sqlite3_finalize(s->ins_url);
     sqlite3_finalize(s->upd_done);
+    sqlite3_finalize(s->ins_host);
+    for (size_t i = 0; i < s->nhosts; i++) {
+        free(s->hosts[i].origin);
+        free(s->hosts[i].robots);
+    }
+    free(s->hosts);
     if (s->db)
         sqlite3_close(s->db);
+    if (s->lock_fd > 0)
+        close(s->lock_fd); /* releases the lock */
     for (size_t i = 0; i < s->nurls; i++) {
         free(s->urls[i].url);
         free(s->urls[i].parent);
@@ -128,7 +180,38 @@ void state_close(crawl_state *s)
 int64_t state_output_size(crawl_state *s) { return s->output_size; }
 bool state_is_new(crawl_state *s) { return s->is_new; }
 const char *state_error(crawl_state *s) { return s->errmsg; }
-size_t state_pending(crawl_state *s) { return s->nitems + s->nurls; }
+size_t state_pending(crawl_state *s) { return s->nitems + s->nurls + s->nhosts; }
+
+void state_host(crawl_state *s, const char *origin, int kind, const char *robots, size_t len, int64_t delay_ns)
+{
+    if (s->nhosts == s->caphosts) {
+        size_t cap = s->caphosts ? s->caphosts * 2 : 64;
+        pend_host *n = realloc(s->hosts, cap * sizeof *n);
+        if (!n)
+            return;
+        s->hosts = n;
+        s->caphosts = cap;
+    }
+    char *copy = NULL;
+    if (robots && len) {
+        copy = malloc(len);
+        if (copy)
+            memcpy(copy, robots, len);
+    }
+    s->hosts[s->nhosts++] = (pend_host){strdup(origin), kind, copy, copy ? len : 0, delay_ns};
+}
+
+int state_each_host(crawl_state *s, void (*fn)(void *, const char *, int, const char *, size_t, int64_t), void *ud)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "SELECT origin, kind, robots, delay_ns FROM hosts", -1, &q, NULL) != SQLITE_OK)
+        return fail(s, "reading the state");
+    while (sqlite3_step(q) == SQLITE_ROW)
+        fn(ud, (const char *)sqlite3_column_text(q, 0), sqlite3_column_int(q, 1), sqlite3_column_blob(q, 2),
+           (size_t)sqlite3_column_bytes(q, 2), sqlite3_column_int64(q, 3));
+    sqlite3_finalize(q);
+    return 0;
+}
 
 void state_item_done(crawl_state *s, int64_t item)
 {
@@ -167,6 +250,26 @@ void state_url_queued(crawl_state *s, const char *url, int depth, const char *pa
 }
 
 void state_url_done(crawl_state *s, const char *url) { push_url(s, url, 0, NULL, true); }
+
+void state_set_prefix(crawl_state *s, int64_t item, int64_t src, int64_t off)
+{
+    if (s->have_prefix && s->prefix[0] == item)
+        return;
+    s->prefix[0] = item;
+    s->prefix[1] = src;
+    s->prefix[2] = off;
+    s->have_prefix = s->prefix_dirty = true;
+}
+
+bool state_get_prefix(crawl_state *s, int64_t *item, int64_t *src, int64_t *off)
+{
+    if (!s->have_prefix)
+        return false;
+    *item = s->prefix[0];
+    *src = s->prefix[1];
+    *off = s->prefix[2];
+    return true;
+}
 
 int state_each_url(crawl_state *s, void (*fn)(void *, const char *, int, const char *, bool), void *ud)
 {
@@ -214,7 +317,34 @@ int state_checkpoint(crawl_state *s, int64_t output_size)
             return fail(s, "writing the state");
         }
     }
-    char sql[128];
+    for (size_t i = 0; i < s->nhosts; i++) {
+        pend_host *h = &s->hosts[i];
+        sqlite3_bind_text(s->ins_host, 1, h->origin, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s->ins_host, 2, h->kind);
+        if (h->robots)
+            sqlite3_bind_blob(s->ins_host, 3, h->robots, (int)h->len, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(s->ins_host, 3);
+        sqlite3_bind_int64(s->ins_host, 4, h->delay_ns);
+        int rc = sqlite3_step(s->ins_host);
+        sqlite3_reset(s->ins_host);
+        sqlite3_clear_bindings(s->ins_host);
+        if (rc != SQLITE_DONE) {
+            exec(s, "ROLLBACK");
+            return fail(s, "writing the state");
+        }
+    }
+    char sql[256];
+    if (s->prefix_dirty) {
+        snprintf(sql, sizeof sql,
+                 "INSERT OR REPLACE INTO meta(key, value) VALUES('prefix_item', %lld), ('prefix_src', %lld), "
+                 "('prefix_off', %lld)",
+                 (long long)s->prefix[0], (long long)s->prefix[1], (long long)s->prefix[2]);
+        if (exec(s, sql) < 0) {
+            exec(s, "ROLLBACK");
+            return s->err;
+        }
+    }
     snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES('output_size', %lld)",
              (long long)output_size);
     if (exec(s, sql) < 0 || exec(s, "COMMIT") < 0) {
@@ -222,11 +352,17 @@ int state_checkpoint(crawl_state *s, int64_t output_size)
         return s->err;
     }
     s->output_size = output_size;
+    s->prefix_dirty = false;
     s->nitems = 0;
     for (size_t i = 0; i < s->nurls; i++) {
         free(s->urls[i].url);
         free(s->urls[i].parent);
     }
     s->nurls = 0;
+    for (size_t i = 0; i < s->nhosts; i++) {
+        free(s->hosts[i].origin);
+        free(s->hosts[i].robots);
+    }
+    s->nhosts = 0;
     return 0;
 }

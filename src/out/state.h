@@ -39,6 +39,11 @@ bool state_is_new(crawl_state *s);
 void state_item_done(crawl_state *s, int64_t item);
 bool state_item_was_done(crawl_state *s, int64_t item);
 
+/* Where a resumed URL-list run can start reading: every item before `item`
+ * is done, and item `item` starts at byte `off` of input source `src`. */
+void state_set_prefix(crawl_state *s, int64_t item, int64_t src, int64_t off);
+bool state_get_prefix(crawl_state *s, int64_t *item, int64_t *src, int64_t *off);
+
 /* Recursive crawls. */
 void state_url_queued(crawl_state *s, const char *url, int depth, const char *parent);
 void state_url_done(crawl_state *s, const char *url);
@@ -46,6 +51,14 @@ void state_url_done(crawl_state *s, const char *url);
  * the frontier on resume. */
 int state_each_url(crawl_state *s, void (*fn)(void *ud, const char *url, int depth, const char *parent, bool done),
                    void *ud);
+
+/* Per-origin state (robots.txt and politeness), kept so a resumed crawl
+ * behaves as the interrupted one did. kind: 0 no robots.txt (allow all),
+ * 1 parsed robots.txt (body), 2 unreachable (disallow all). */
+void state_host(crawl_state *s, const char *origin, int kind, const char *robots, size_t len, int64_t delay_ns);
+int state_each_host(crawl_state *s,
+                    void (*fn)(void *ud, const char *origin, int kind, const char *robots, size_t len, int64_t delay_ns),
+                    void *ud);
 
 /* Commit pending changes with the current output size (after fsync of the
  * output). 0 or -errno; the first error sticks. */

@@ -691,6 +691,13 @@ output = %(t)s/later.jsonl
                 recs = self.kill_resume_loop(args, out, sig, 20, seed)
                 got = sorted(r["url"] for r in recs)
                 self.assertEqual(got, want, "signal %d" % sig)  # every URL exactly once
+            # a finished crawl resumed again asks the server for nothing, robots.txt included
+            subprocess.run([CRAWL, "-q", srv.base + "/_reset"], capture_output=True)
+            out = os.path.join(self.tmp, "out-%d.jsonl" % signal.SIGKILL)
+            code, _, _ = run(["-q", "--state", os.path.join(self.tmp, "state-%d" % signal.SIGKILL), "--resume",
+                              "-o", out] + args)
+            self.assertEqual(code, 0)
+            self.assertEqual(self.served(srv), [])
         finally:
             srv.stop()
 
@@ -710,6 +717,16 @@ output = %(t)s/later.jsonl
         code, recs, _ = run(["-q", "--state", st, "--resume", "-o", out, self.b + "/page/a"])
         self.assertEqual(code, 0)
         self.assertEqual(len(open(out).read().splitlines()), 1)  # nothing fetched twice
+        # one crawl per state directory at a time
+        st2 = os.path.join(self.tmp, "st2")
+        p = subprocess.Popen([CRAWL, "-q", "--state", st2, "-o", out + "2", self.b + "/delay/3000"],
+                             stderr=subprocess.DEVNULL)
+        time.sleep(0.3)
+        code, _, err = run(["-q", "--state", st2, "--resume", "-o", out + "2", self.b + "/delay/3000"])
+        p.kill()
+        p.wait()
+        self.assertEqual(code, 2)
+        self.assertIn("in use by another crawl", err)
 
     # ---- TLS ------------------------------------------------------------------------------------
     def test_tls_verification(self):
