@@ -20,6 +20,7 @@
 #include "crawl/co_group.h"
 #include "crawl/co_sync.h"
 #include "crawl/fetcher.h"
+#include "crawl/charset.h"
 #include "crawl/links.h"
 #include "crawl/robots.h"
 #include "net/url.h"
@@ -555,13 +556,15 @@ static void collect_link(void *ud, const link_ref *l)
  * extractor finds, resolved and normalized, once each, in document order. */
 static int cmd_links(int argc, char **argv)
 {
-    const char *base = NULL, *file = NULL;
+    const char *base = NULL, *file = NULL, *charset = NULL;
     link_list L = {0};
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--base") == 0 && i + 1 < argc)
             base = argv[++i];
         else if (strncmp(argv[i], "--base=", 7) == 0)
             base = argv[i] + 7;
+        else if (strcmp(argv[i], "--charset") == 0 && i + 1 < argc)
+            charset = argv[++i];
         else if (strcmp(argv[i], "--page-requisites") == 0)
             L.requisites = true;
         else if (strcmp(argv[i], "--all") == 0)
@@ -569,7 +572,7 @@ static int cmd_links(int argc, char **argv)
         else if (!file && (argv[i][0] != '-' || strcmp(argv[i], "-") == 0))
             file = argv[i];
         else {
-            fprintf(stderr, "usage: crawl links [--base URL] [--page-requisites] [--all] FILE|-\n");
+            fprintf(stderr, "usage: crawl links [--base URL] [--charset NAME] [--page-requisites] [--all] FILE|-\n");
             return EXIT_USAGE;
         }
     }
@@ -588,8 +591,16 @@ static int cmd_links(int argc, char **argv)
         free(doc_base);
         return EXIT_IO;
     }
+    /* the encoding: --charset (as a Content-Type charset would give it), else sniffed */
+    char ct[80] = "", cs[48];
+    if (charset)
+        snprintf(ct, sizeof ct, "text/html; charset=%.60s", charset);
+    charset_detect(charset ? ct : NULL, html, len, cs, sizeof cs);
+    size_t ulen = 0;
+    char *utf8 = charset_to_utf8(cs, html, len, &ulen);
     links_info info;
-    links_extract(html, len, 0, collect_link, &L, &info);
+    links_extract(utf8 ? utf8 : html, utf8 ? ulen : len, 0, collect_link, &L, &info);
+    free(utf8);
     free(html);
     /* <base href> applies to the whole document, wherever it stands */
     char *eff = doc_base ? strdup(doc_base) : NULL;
@@ -603,7 +614,9 @@ static int cmd_links(int argc, char **argv)
     char **seen = calloc(L.n + 1, sizeof *seen);
     size_t nseen = 0;
     for (size_t i = 0; i < L.n; i++) {
-        char *abs = L.keep[i] && !(info.meta_nofollow && !L.all) ? url_resolve(eff, L.v[i]) : NULL;
+        char *q = charset_link_query(cs, L.v[i]); /* the query in the page's encoding */
+        char *abs = L.keep[i] && !(info.meta_nofollow && !L.all) ? url_resolve(eff, q ? q : L.v[i]) : NULL;
+        free(q);
         char *norm = abs ? url_normalize(abs) : NULL;
         bool dup = false;
         for (size_t k = 0; norm && k < nseen && !dup; k++)

@@ -546,7 +546,7 @@ void opts_print_help(FILE *out)
     fputs("Usage: crawl [OPTIONS] [URL...]\n"
           "       crawl --config FILE [--job NAME]... [--check] [OPTIONS]\n"
           "       crawl robots FILE|- AGENT URL...   (allowed/disallowed per URL, by robots.txt FILE)\n"
-          "       crawl links [--base URL] [--page-requisites] [--all] FILE|-   (the links in an HTML file)\n"
+          "       crawl links [--base URL] [--charset NAME] [--page-requisites] [--all] FILE|-\n"
           "Fetch every URL (from the arguments and from -i files) concurrently and write\n"
           "one JSON Lines record per URL. With --config, run the jobs of a configuration\n"
           "file; every option below except the command-line-only ones is also a key\n"

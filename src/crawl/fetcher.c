@@ -27,6 +27,7 @@
 #include "out/state.h"
 #include "out/warc.h"
 #include "frontier.h"
+#include "charset.h"
 #include "links.h"
 #include "net/url.h"
 #include "retry.h"
@@ -834,6 +835,7 @@ static void queue_link(engine *E, char *url, const char *parent, int depth)
 typedef struct extract_job {
     const char *body;
     size_t len;
+    const char *content_type;
     const char *page_url;
     bool requisites, follow_nofollow;
     size_t max_links;
@@ -868,13 +870,21 @@ static void *extract_fn(void *arg)
 {
     extract_job *j = arg;
     j->on_worker = !pthread_equal(pthread_self(), j->loop_thread);
-    links_extract(j->body, j->len, j->max_links, extract_collect, j, &j->info);
+    /* decode the document with its declared or sniffed encoding */
+    char cs[48];
+    charset_detect(j->content_type, j->body, j->len, cs, sizeof cs);
+    size_t ulen = 0;
+    char *utf8 = charset_to_utf8(cs, j->body, j->len, &ulen);
+    links_extract(utf8 ? utf8 : j->body, utf8 ? ulen : j->len, j->max_links, extract_collect, j, &j->info);
+    free(utf8);
     /* the base every link resolves against, in normalized form */
     char *base = j->info.base[0] ? url_resolve_normalized(j->page_url, j->info.base) : url_normalize(j->page_url);
     const char *eff = base ? base : j->page_url;
     bool drop_all = j->info.meta_nofollow && !j->follow_nofollow;
     for (size_t i = 0; i < j->nraw; i++) {
-        char *norm = drop_all ? NULL : url_resolve_normalized(eff, j->raw[i]);
+        char *q = charset_link_query(cs, j->raw[i]); /* the query in the page's encoding */
+        char *norm = drop_all ? NULL : url_resolve_normalized(eff, q ? q : j->raw[i]);
+        free(q);
         free(j->raw[i]);
         if (!norm)
             continue;
@@ -914,7 +924,7 @@ static bool is_html(const http_resp *r)
 static int follow_links(engine *E, const char *page_url, const http_resp *resp, int depth)
 {
     const fetcher_cfg *c = E->cfg;
-    extract_job j = {.body = resp->body, .len = resp->bytes, .page_url = page_url,
+    extract_job j = {.body = resp->body, .len = resp->bytes, .content_type = resp->content_type, .page_url = page_url,
                      .requisites = c->page_requisites, .follow_nofollow = c->follow_nofollow,
                      .max_links = c->max_links_per_page > 0 ? (size_t)c->max_links_per_page : 0,
                      .loop_thread = pthread_self()};
