@@ -14,7 +14,8 @@ struct jsonl {
     int err;
 };
 
-int jsonl_open(const char *path, jsonl **out)
+/* A sink on path opened with mode ("we" new, "ae" append), or stdout. */
+static int open_sink(const char *path, const char *mode, jsonl **out)
 {
     jsonl *j = calloc(1, sizeof *j);
     if (!j)
@@ -22,7 +23,7 @@ int jsonl_open(const char *path, jsonl **out)
     if (!path || strcmp(path, "-") == 0) {
         j->f = stdout;
     } else {
-        j->f = fopen(path, "we");
+        j->f = fopen(path, mode);
         if (!j->f) {
             int e = -errno;
             free(j);
@@ -35,25 +36,15 @@ int jsonl_open(const char *path, jsonl **out)
     return 0;
 }
 
+int jsonl_open(const char *path, jsonl **out) { return open_sink(path, "we", out); }
+
 int jsonl_open_resume(const char *path, int64_t size, jsonl **out)
 {
     if (!path || strcmp(path, "-") == 0)
         return -EINVAL;
     if (truncate(path, (off_t)size) != 0 && !(errno == ENOENT && size == 0))
         return -errno;
-    jsonl *j = calloc(1, sizeof *j);
-    if (!j)
-        return -ENOMEM;
-    j->f = fopen(path, "ae");
-    if (!j->f) {
-        int e = -errno;
-        free(j);
-        return e;
-    }
-    j->owned = true;
-    setvbuf(j->f, NULL, _IOFBF, 1 << 16);
-    *out = j;
-    return 0;
+    return open_sink(path, "ae", out);
 }
 
 int jsonl_sync(jsonl *j, int64_t *size)
