@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""crawl_bench: recursive crawls, crawl -r against wget2 -r, in one run.
+"""crawl_bench: recursive crawls, crawl -r against wget2 -r and Scrapy, in one run.
 
 nginx (pinned to CPU 1) serves (a) a generated 20,000-page site and (b) the
 Python 3.11 HTML documentation from Debian's python3.11-doc package on
@@ -103,6 +103,13 @@ def main():
             w = measure("wget2 -r", ["wget2", "-q", "-r", "-l", "inf", "--max-threads=8", "-nH", "-P", wdir, start])
             c = measure("crawl -r", [crawl, "-q", "-r", "-l", "0", "-j", "8", "--max-per-host", "8", "-P", cdir,
                                      "-o", rec, start])
+            slist = os.path.join(tmp, "s%d.txt" % port)
+            sc = measure("scrapy", ["/usr/bin/python3", os.path.join(HERE, "scrapy_crawl.py"), start, slist, "8"])
+            sp = set()
+            if os.path.exists(slist):
+                for line in open(slist):
+                    path = line.strip().split("/", 3)[3] if line.count("/") >= 3 else ""
+                    sp.add(path.split("?")[0] or "index.html")
             wp = files_under(wdir)
             cp = crawl_paths(rec)
             # pages = HTML documents (wget2 -r also fetches images; crawl does with --page-requisites)
@@ -110,9 +117,10 @@ def main():
             print("\n%s: wget2 saved %d files (%d HTML), crawl fetched %d"
                   % (name, len(wp), sum(1 for p in wp if p.endswith(".html")), len(cp)))
             print("%-10s %8s %9s %9s %7s %5s" % ("client", "wall s", "pages/s", "peak MiB", "CPU s", "rc"))
-            for r, n in ((w, len(wp)), (c, len(cp))):
+            for r, n in ((w, len(wp)), (sc, len(sp)), (c, len(cp))):
                 print("%-10s %8.2f %9.0f %9.1f %7.2f %5d" % (r["name"], r["wall"], n / r["wall"], r["rss_mib"], r["cpu"],
                                                             r["rc"]))
+            print("crawl vs scrapy speed: %.2fx" % (sc["wall"] / c["wall"]))
             print("crawl vs wget2 speed: %.2fx; HTML pages wget2 found that crawl missed: %d %s"
                   % (w["wall"] / c["wall"], len(missing), missing[:5]))
     finally:
