@@ -1,5 +1,6 @@
 /* fetcher: see fetcher.h. */
 #include "fetcher.h"
+#include "crawl/hash.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -131,10 +132,7 @@ static int exit_for(http_err err, long status, bool redirect_err)
 
 static host_state *host_get(engine *E, const char *name)
 {
-    size_t h = 1469598103934665603ULL;
-    for (const char *p = name; *p; p++)
-        h = (h ^ (unsigned char)tolower((unsigned char)*p)) * 1099511628211ULL;
-    h %= E->nhosts_b;
+    size_t h = (size_t)(crawl_hash_lower(name) % E->nhosts_b);
     for (host_state *s = E->hosts[h]; s; s = s->next)
         if (strcasecmp(s->name, name) == 0)
             return s;

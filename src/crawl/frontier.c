@@ -1,5 +1,6 @@
 /* frontier: see frontier.h. */
 #include "frontier.h"
+#include "crawl/hash.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -51,13 +52,7 @@ void frontier_free(frontier *f)
     f->buckets = NULL;
 }
 
-static size_t hash_str(const char *s)
-{
-    size_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
+static size_t hash_str(const char *s) { return (size_t)crawl_hash_str(s); }
 
 fr_host *frontier_host(frontier *f, const char *origin)
 {

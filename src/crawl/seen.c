@@ -1,5 +1,6 @@
 /* seen: see seen.h. */
 #include "seen.h"
+#include "crawl/hash.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -9,9 +10,7 @@
  * the bits for the table index. */
 uint64_t seen_hash(const char *url, size_t len)
 {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ (unsigned char)url[i]) * 0x100000001b3ULL;
+    uint64_t h = crawl_hash(url, len);
     h ^= h >> 30;
     h *= 0xbf58476d1ce4e5b9ULL;
     h ^= h >> 27;

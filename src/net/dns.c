@@ -1,5 +1,6 @@
 /* dns: see dns.h. */
 #include "dns.h"
+#include "crawl/hash.h"
 
 #include <ares.h>
 #include <ctype.h>
@@ -179,13 +180,7 @@ void dns_free(dns_resolver *d)
     free(d);
 }
 
-static size_t hash_host(const char *s)
-{
-    size_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
+static size_t hash_host(const char *s) { return (size_t)crawl_hash_str(s); }
 
 static dns_entry *find(dns_resolver *d, const char *host)
 {

@@ -1,5 +1,6 @@
 /* http: see http.h. */
 #include "http.h"
+#include "crawl/hash.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -245,10 +246,7 @@ static conn_host *conn_host_get(http_client *c, const char *host, long port)
     buf_add(key, sizeof key, &kl, host);
     buf_add(key, sizeof key, &kl, ":");
     buf_add_long(key, sizeof key, &kl, port);
-    size_t h = 1469598103934665603ULL;
-    for (const char *p = key; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-    h %= c->nhosts_b;
+    size_t h = (size_t)(crawl_hash_str(key) % c->nhosts_b);
     for (conn_host *e = c->hosts[h]; e; e = e->next)
         if (strcmp(e->key, key) == 0)
             return e;

@@ -1,5 +1,6 @@
 /* savepath: see savepath.h. */
 #include "savepath.h"
+#include "crawl/hash.h"
 
 #include <curl/curl.h>
 #include <ctype.h>
@@ -38,9 +39,7 @@ static int put_seg(char *out, size_t len, size_t pos, const char *s, size_t n, b
         seg[k] = 0;
     }
     if (k > MAX_SEG) {
-        uint64_t h = 1469598103934665603ULL;
-        for (size_t i = 0; i < k; i++)
-            h = (h ^ (unsigned char)seg[i]) * 1099511628211ULL;
+        uint64_t h = crawl_hash(seg, k);
         k = 180 + (size_t)snprintf(seg + 180, sizeof seg - 180, "~%016llx", (unsigned long long)h);
     }
     if (pos + k + 2 >= len)
