@@ -282,6 +282,7 @@ typedef struct page_ctx {
 } page_ctx;
 
 static const char *host_of(const char *url, char *buf, size_t len);
+static bool is_seed_host(const engine *E, const char *host);
 static void queue_link(engine *E, char *url, const char *parent, int depth);
 static void process(engine *E, fetch_item *it, page_ctx *pg);
 static void start_sitemap(engine *E, const char *url, int level);
@@ -367,10 +368,7 @@ static int enqueue_at(engine *E, char *line, int64_t src, int64_t off)
             char *norm = url_normalize(it->url);
             char hb[300];
             const char *h = norm ? host_of(norm, hb, sizeof hb) : NULL;
-            bool known = false;
-            for (size_t i = 0; h && i < E->nseed_hosts && !known; i++)
-                known = strcasecmp(E->seed_hosts[i], h) == 0;
-            if (h && !known) {
+            if (h && !is_seed_host(E, h)) {
                 char **n = realloc(E->seed_hosts, (E->nseed_hosts + 1) * sizeof *n);
                 if (n) {
                     E->seed_hosts = n;
@@ -745,6 +743,16 @@ static bool looks_like_trap(const char *url)
     return false;
 }
 
+/* Was this host named by a seed? Such hosts count as named by the user:
+ * the address policy lets them resolve anywhere. */
+static bool is_seed_host(const engine *E, const char *host)
+{
+    for (size_t i = 0; host && i < E->nseed_hosts; i++)
+        if (strcasecmp(E->seed_hosts[i], host) == 0)
+            return true;
+    return false;
+}
+
 static bool in_scope(engine *E, const char *url)
 {
     const fetcher_cfg *c = E->cfg;
@@ -764,10 +772,7 @@ static bool in_scope(engine *E, const char *url)
         if (!ok)
             return false;
     } else if (!c->span_hosts) {
-        bool ok = false;
-        for (size_t i = 0; i < E->nseed_hosts && !ok; i++)
-            ok = strcasecmp(E->seed_hosts[i], host) == 0;
-        if (!ok)
+        if (!is_seed_host(E, host))
             return false;
     } else if (c->ndomains) {
         bool ok = false;
@@ -943,6 +948,31 @@ static int follow_links(engine *E, const char *page_url, const http_resp *resp, 
     return st == 0 ? (int)j.info.found : -1; /* -1: cancelled, the links are lost */
 }
 
+/* GET url with its body, following up to five redirects (robots.txt and
+ * sitemaps). Returns the last URL asked for (malloc'd); *r holds the last
+ * response when *fetched. With honour_stop, no new hop starts once the run
+ * is stopping. */
+static char *fetch_following(engine *E, const char *start, http_resp *r, bool *fetched, bool honour_stop)
+{
+    char *url = strdup(start);
+    memset(r, 0, sizeof *r);
+    *fetched = false;
+    for (int hop = 0; url && hop <= 5 && !(honour_stop && E->stopping); hop++) {
+        if (*fetched)
+            http_resp_free(r);
+        char hb[300];
+        http_req req = {.url = url, .keep_body = true, .explicit_host = is_seed_host(E, host_of(url, hb, sizeof hb))};
+        *fetched = true;
+        if (http_fetch(E->http, &req, r) < 0)
+            break;
+        if (r->err || r->status < 300 || r->status >= 400 || !r->location)
+            break;
+        free(url);
+        url = strdup(r->location);
+    }
+    return url;
+}
+
 /* ---- sitemaps ----------------------------------------------------------------- */
 
 typedef struct sm_task {
@@ -1006,26 +1036,9 @@ static int sitemap_main(void *arg)
 {
     sm_task *t = arg;
     engine *E = t->E;
-    char *url = strdup(t->url);
     http_resp r;
-    memset(&r, 0, sizeof r);
-    bool fetched = false;
-    for (int hop = 0; url && hop <= 5 && !E->stopping; hop++) {
-        if (fetched)
-            http_resp_free(&r);
-        char hb[300];
-        const char *h = host_of(url, hb, sizeof hb);
-        http_req req = {.url = url, .keep_body = true};
-        for (size_t i = 0; h && i < E->nseed_hosts; i++)
-            req.explicit_host |= strcasecmp(h, E->seed_hosts[i]) == 0;
-        fetched = true;
-        if (http_fetch(E->http, &req, &r) < 0)
-            break;
-        if (r.err || r.status < 300 || r.status >= 400 || !r.location)
-            break;
-        free(url);
-        url = strdup(r.location);
-    }
+    bool fetched;
+    char *url = fetch_following(E, t->url, &r, &fetched, true);
     int found = 0;
     const char *errkind = NULL, *errmsg = NULL;
     if (fetched && !r.err && r.status >= 200 && r.status < 300 && r.body) {
@@ -1090,31 +1103,12 @@ static void ensure_robots(engine *E, fr_host *h)
     if (h->rstate == ROBOTS_READY)
         return;
     h->rstate = ROBOTS_FETCHING;
-    char *url = NULL;
-    if (asprintf(&url, "%s/robots.txt", h->origin) < 0)
-        url = NULL;
+    char *robots_url = NULL, *url = NULL;
     http_resp r;
-    memset(&r, 0, sizeof r);
     bool fetched = false;
-    for (int hop = 0; url && hop <= 5; hop++) {
-        if (fetched)
-            http_resp_free(&r);
-        http_req req = {.url = url, .keep_body = true, .explicit_host = false};
-        for (size_t i = 0; i < E->nseed_hosts; i++) {
-            char hb[300];
-            const char *hh = host_of(url, hb, sizeof hb);
-            if (hh && strcasecmp(hh, E->seed_hosts[i]) == 0)
-                req.explicit_host = true;
-        }
-        if (http_fetch(E->http, &req, &r) < 0) {
-            fetched = true;
-            break;
-        }
-        fetched = true;
-        if (r.err || r.status < 300 || r.status >= 400 || !r.location)
-            break;
-        free(url);
-        url = strdup(r.location);
+    if (asprintf(&robots_url, "%s/robots.txt", h->origin) >= 0) {
+        url = fetch_following(E, robots_url, &r, &fetched, false);
+        free(robots_url);
     }
     if (fetched && !r.err && r.status >= 200 && r.status < 300) {
         h->rules = robots_parse(r.body ? r.body : "", r.bytes);
@@ -1171,12 +1165,8 @@ static void process(engine *E, fetch_item *it, page_ctx *pg)
     bool extract = pg && (c->max_depth == 0 || pg->depth < c->max_depth);
     http_req req = {.url = url, .host = host, .port = port, .explicit_host = true,
                     .keep_body = (c->directory_prefix != NULL && !c->spider) || extract};
-    if (pg) { /* a discovered link may not reach private addresses; a seed may */
-        req.explicit_host = false;
-        for (size_t i = 0; i < E->nseed_hosts; i++)
-            if (strcasecmp(E->seed_hosts[i], host) == 0)
-                req.explicit_host = true;
-    }
+    if (pg) /* a discovered link may not reach private addresses; a seed may */
+        req.explicit_host = is_seed_host(E, host);
     http_resp resp;
     memset(&resp, 0, sizeof resp);
     resp.retry_after_s = -1;
