@@ -182,16 +182,32 @@ bool state_is_new(crawl_state *s) { return s->is_new; }
 const char *state_error(crawl_state *s) { return s->errmsg; }
 size_t state_pending(crawl_state *s) { return s->nitems + s->nurls + s->nhosts; }
 
+/* Room for one more pending change in *arr (n used, *cap allocated). Out of
+ * memory sets the state's error, so the next checkpoint fails loudly instead
+ * of committing as if the change had been kept. */
+static bool reserve(crawl_state *s, void *arr, size_t n, size_t *cap, size_t elem)
+{
+    if (n < *cap)
+        return true;
+    void *old;
+    memcpy(&old, arr, sizeof old); /* arr points at a T* (no aliasing through void**) */
+    size_t c = *cap ? *cap * 2 : 256;
+    void *grown = realloc(old, c * elem);
+    if (!grown) {
+        snprintf(s->errmsg, sizeof s->errmsg, "out of memory");
+        if (!s->err)
+            s->err = -ENOMEM;
+        return false;
+    }
+    memcpy(arr, &grown, sizeof grown);
+    *cap = c;
+    return true;
+}
+
 void state_host(crawl_state *s, const char *origin, int kind, const char *robots, size_t len, int64_t delay_ns)
 {
-    if (s->nhosts == s->caphosts) {
-        size_t cap = s->caphosts ? s->caphosts * 2 : 64;
-        pend_host *n = realloc(s->hosts, cap * sizeof *n);
-        if (!n)
-            return;
-        s->hosts = n;
-        s->caphosts = cap;
-    }
+    if (!reserve(s, &s->hosts, s->nhosts, &s->caphosts, sizeof *s->hosts))
+        return;
     char *copy = NULL;
     if (robots && len) {
         copy = malloc(len);
@@ -215,14 +231,8 @@ int state_each_host(crawl_state *s, void (*fn)(void *, const char *, int, const 
 
 void state_item_done(crawl_state *s, int64_t item)
 {
-    if (s->nitems == s->capitems) {
-        size_t cap = s->capitems ? s->capitems * 2 : 1024;
-        int64_t *n = realloc(s->items, cap * sizeof *n);
-        if (!n)
-            return;
-        s->items = n;
-        s->capitems = cap;
-    }
+    if (!reserve(s, &s->items, s->nitems, &s->capitems, sizeof *s->items))
+        return;
     s->items[s->nitems++] = item;
 }
 
@@ -233,14 +243,8 @@ bool state_item_was_done(crawl_state *s, int64_t item)
 
 static void push_url(crawl_state *s, const char *url, int depth, const char *parent, bool done)
 {
-    if (s->nurls == s->capurls) {
-        size_t cap = s->capurls ? s->capurls * 2 : 1024;
-        pend_url *n = realloc(s->urls, cap * sizeof *n);
-        if (!n)
-            return;
-        s->urls = n;
-        s->capurls = cap;
-    }
+    if (!reserve(s, &s->urls, s->nurls, &s->capurls, sizeof *s->urls))
+        return;
     s->urls[s->nurls++] = (pend_url){strdup(url), parent ? strdup(parent) : NULL, depth, done};
 }
 
