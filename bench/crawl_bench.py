@@ -11,17 +11,13 @@ wget2 found. Usage: bench/crawl_bench.py [--pages N] [--build DIR]
 import argparse
 import os
 import random
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from fetch_bench import free_port, measure, wait_port  # noqa: E402
+from fetch_bench import free_port, measure, stop_all, wait_port  # noqa: E402
 
 
 def gen_site(root, n):
@@ -124,13 +120,7 @@ def main():
             print("crawl vs wget2 speed: %.2fx; HTML pages wget2 found that crawl missed: %d %s"
                   % (w["wall"] / c["wall"], len(missing), missing[:5]))
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop_all(procs, tmp)
 
 
 if __name__ == "__main__":

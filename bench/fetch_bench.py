@@ -45,6 +45,17 @@ def wait_port(port, timeout=10):
     raise RuntimeError("server on %d did not come up" % port)
 
 
+def stop_all(procs, tmp):
+    """Stop the servers a benchmark started and remove its directory."""
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def measure(name, argv, stdin=None, env=None):
     """Run argv pinned to CPU 0; return wall, rusage."""
     full = ["taskset", "-c", "0"] + argv
@@ -171,13 +182,7 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 60;
         print("slow_wall_s=%.2f" % rows[0]["wall"])
         print("slow_peak_rss_mib=%.1f" % rows[0]["rss_mib"])
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
+        stop_all(procs, tmp)
 
 
 if __name__ == "__main__":
