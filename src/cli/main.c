@@ -234,11 +234,7 @@ static int runner_main(void *arg)
     struct event *st = evsignal_new(base, SIGTERM, on_runner_signal, r);
     event_add(si, NULL);
     event_add(st, NULL);
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
+    fetcher_stop_signals(false);
     job_task *tasks = calloc(r->n, sizeof *tasks);
     co_group g;
     co_group_init(&g);
@@ -258,7 +254,7 @@ static int runner_main(void *arg)
     co_group_wait(&g, CO_FOREVER);
     co_group_destroy(&g);
     free(tasks);
-    sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+    fetcher_stop_signals(true);
     event_free(si);
     event_free(st);
     return 0;
@@ -649,11 +645,7 @@ int main(int argc, char **argv)
     /* SIGINT/SIGTERM are handled on the event loop; until the engine has
      * registered for them (it unblocks them then), they wait, so a stop
      * request right at start-up is still a clean stop. */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+    fetcher_stop_signals(true);
     opt_list cli = {0};
     if (opts_parse_args(argc, argv, &cli, stderr) < 0) {
         opt_list_free(&cli);

@@ -1658,6 +1658,15 @@ static int setup(engine *E)
     return 0;
 }
 
+void fetcher_stop_signals(bool blocked)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(blocked ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
 int fetcher_main(void *arg)
 {
     engine E;
@@ -1683,12 +1692,7 @@ int fetcher_main(void *arg)
     E.grace_timer = evtimer_new(base, on_grace, &E);
     event_add(E.sig_int, NULL);
     event_add(E.sig_term, NULL);
-    /* main() blocked these until now, so none was lost before we listened */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
+    fetcher_stop_signals(false); /* blocked until now, so none was lost before we listened */
 
     co_task *ticker = co_spawn(ticker_main, &E);
     co_task *writer = co_spawn(writer_main, &E);
@@ -1717,7 +1721,7 @@ int fetcher_main(void *arg)
     }
     /* Done listening: block them again, so a late stop request during the
      * teardown cannot kill the process halfway through flushing. */
-    sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+    fetcher_stop_signals(true);
     event_free(E.sig_int);
     event_free(E.sig_term);
     event_free(E.grace_timer);

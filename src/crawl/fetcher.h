@@ -88,6 +88,12 @@ typedef struct fetcher_cfg {
     int64_t checkpoint_ms;      /* commit at least this often */
 } fetcher_cfg;
 
+/* SIGINT/SIGTERM are handled on the loop. The program blocks them from its
+ * start; whoever registers the loop's signal events unblocks them, and blocks
+ * them again before removing those events, so no stop request is lost or
+ * kills the process halfway through a flush. */
+void fetcher_stop_signals(bool blocked);
+
 /* The main task: returns the run's exit status (>= 0). */
 int fetcher_main(void *cfg);
 
