@@ -66,6 +66,8 @@ typedef struct engine {
     int exit_code;
     bool input_error;
     bool stopping;       /* first signal: no more input */
+    bool input_eof;      /* URL lists: every input line is queued */
+    size_t busy;         /* URL lists: workers holding an item */
     atomic_bool input_stop;
     bool aborting;       /* grace over or second signal */
     co_group workers;
@@ -460,6 +462,7 @@ static int producer_main(void *arg)
         if (!is_stdin)
             close(fd);
     }
+    E->input_eof = true;
     co_queue_close(&E->q); /* workers drain what is queued, then stop */
     if (E->cfg->recursive) {
         for (size_t i = 0; i < c->nsitemaps; i++)
@@ -1167,6 +1170,10 @@ static void process(engine *E, fetch_item *it, page_ctx *pg)
                     .keep_body = (c->directory_prefix != NULL && !c->spider) || extract};
     if (pg) /* a discovered link may not reach private addresses; a seed may */
         req.explicit_host = is_seed_host(E, host);
+    /* The list is read to its end and idle workers will take what is queued
+     * at once: no later request can reuse this connection. */
+    if (!pg && E->input_eof && co_queue_len(&E->q) <= (size_t)c->concurrency - E->busy)
+        req.no_reuse = true;
     http_resp resp;
     memset(&resp, 0, sizeof resp);
     resp.retry_after_s = -1;
@@ -1414,11 +1421,13 @@ static int worker_main(void *arg)
         int st = co_queue_get(&E->q, &item, CO_FOREVER);
         if (st < 0)
             return st == -EPIPE ? 0 : st;
+        E->busy++;
         if (E->stopping) {
             E->dropped++;
         } else {
             process(E, item, NULL);
         }
+        E->busy--;
         item_free(item);
         co_queue_task_done(&E->q);
     }

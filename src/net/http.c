@@ -46,6 +46,7 @@ struct http_client {
     CURL **pool;
     size_t npool;
     size_t in_flight;
+    size_t conns; /* open connections, all hosts */
     conn_host **hosts;
     size_t nhosts_b;
 };
@@ -232,6 +233,7 @@ static int close_cb(void *clientp, curl_socket_t s)
     if (s >= 0 && (size_t)s < c->nsocks && c->socks[s].host) {
         c->socks[s].host->conns--;
         c->socks[s].host = NULL;
+        c->conns--;
     }
     return close(s);
 }
@@ -280,6 +282,7 @@ static curl_socket_t open_cb(void *clientp, curlsocktype purpose, struct curl_so
     if (sl && op->host) {
         sl->host = op->host;
         op->host->conns++;
+        op->c->conns++;
     }
     return fd;
 }
@@ -688,6 +691,16 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     bool fresh = op.host && !op.host->multiplexed && op.host->conns <= op.host->active &&
                  !use_proxy && o->max_per_host_conns == 0;
     curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
+    /* libcurl 7.88 walks every cached connection when a transfer that left
+     * its connection open is removed (the connect-only sweep in
+     * curl_multi_remove_handle): parking connections nobody will reuse makes
+     * the end of a wide run quadratic. So a connection is closed when done if
+     * the caller says no request will follow, or if it is new and
+     * HTTP_KEEP_CONNS connections are already open (as nginx caps its cached
+     * upstream connections). */
+    bool opens = op.host && !op.host->multiplexed && op.host->conns <= op.host->active;
+    bool close_after = req->no_reuse || (opens && c->conns >= HTTP_KEEP_CONNS);
+    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, close_after ? 1L : 0L);
     if (op.host)
         op.host->active++;
 

@@ -72,7 +72,12 @@ typedef struct http_req {
     long port;
     bool explicit_host; /* named by the user: any address allowed */
     bool keep_body;     /* keep the body in memory (resp.body) */
+    bool no_reuse;      /* no later request will want this connection: close it when done */
 } http_req;
+
+/* Beyond this many open connections, new ones are closed after their
+ * transfer instead of being kept for reuse (see http_fetch). */
+#define HTTP_KEEP_CONNS 4096
 
 typedef struct http_resp {
     long status;             /* 0 when no response */
