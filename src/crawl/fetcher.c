@@ -545,7 +545,7 @@ static json_t *error_obj(const char *kind, const char *msg)
 static double round1(double v) { return (double)(long long)(v * 10 + 0.5) / 10; }
 
 /* Write one exchange to the WARC file, if archiving and a response came. */
-static void archive(engine *E, const char *url, const http_resp *r)
+static __attribute__((noinline)) void archive(engine *E, const char *url, const http_resp *r)
 {
     if (!E->warc || !r->resp_head || !r->status)
         return;
@@ -927,7 +927,7 @@ static bool is_html(const http_resp *r)
 
 /* Extract the page's links off the loop and queue them. Returns how many
  * links the page had. */
-static int follow_links(engine *E, const char *page_url, const http_resp *resp, int depth)
+static __attribute__((noinline)) int follow_links(engine *E, const char *page_url, const http_resp *resp, int depth)
 {
     const fetcher_cfg *c = E->cfg;
     extract_job j = {.body = resp->body, .len = resp->bytes, .content_type = resp->content_type, .page_url = page_url,

@@ -418,6 +418,17 @@ void http_client_free(http_client *c)
 /* A new easy handle with every option that is the same for all requests.
  * Pooled handles keep them (no curl_easy_reset), so a request only sets the
  * handful of options that change. */
+/* Every transfer holds a receive buffer, and at thousands of transfers the
+ * touched part of each is a large share of resident memory: keep the total
+ * near HTTP_RECV_BUDGET (16 KiB each, libcurl's default, up to 1,024
+ * connections; 1 KiB, libcurl's minimum, from 16,384). */
+static long recv_buffer_size(long max_conns)
+{
+    long n = max_conns > 0 ? HTTP_RECV_BUDGET / max_conns : 16384;
+    n &= ~1023L;
+    return n < 1024 ? 1024 : n > 16384 ? 16384 : n;
+}
+
 static CURL *easy_new(http_client *c)
 {
     const http_opts *o = &c->o;
@@ -429,6 +440,7 @@ static CURL *easy_new(http_client *c)
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, recv_buffer_size(o->max_total_conns));
     if (!o->capture)
         curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* while archiving: identity, the body as sent */
     else {

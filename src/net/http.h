@@ -78,6 +78,8 @@ typedef struct http_req {
 /* Beyond this many open connections, new ones are closed after their
  * transfer instead of being kept for reuse (see http_fetch). */
 #define HTTP_KEEP_CONNS 4096
+/* What all transfers' receive buffers may take together (see easy_new). */
+#define HTTP_RECV_BUDGET (16L << 20)
 
 typedef struct http_resp {
     long status;             /* 0 when no response */
