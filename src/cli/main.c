@@ -24,6 +24,9 @@
 #include "crawl/links.h"
 #include "crawl/robots.h"
 #include "net/url.h"
+#ifdef CRAWL_MIMALLOC
+#include <mimalloc.h>
+#endif
 
 #ifndef CRAWL_VERSION
 #define CRAWL_VERSION "0.0.0"
@@ -36,6 +39,9 @@ static void print_version(void)
     printf("libcurl %s (%s)\n", cv->version, cv->ssl_version ? cv->ssl_version : "no TLS");
     printf("libevent %s\n", event_get_version());
     printf("c-ares %s\n", ares_version(NULL));
+#ifdef CRAWL_MIMALLOC
+    printf("mimalloc %d.%d.%d\n", mi_version() / 100, mi_version() / 10 % 10, mi_version() % 10);
+#endif
     long xv = atol(xmlParserVersion); /* the loaded library's version, e.g. "20914" */
     printf("libxml2 %ld.%ld.%ld\n", xv / 10000, xv / 100 % 100, xv % 100);
     printf("jansson %s\n", jansson_version_str());
