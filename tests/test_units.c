@@ -8,12 +8,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli/options.h"
 #include "crawl/co.h"
 #include "crawl/co_group.h"
 #include "crawl/retry.h"
 #include "net/addr.h"
 #include "net/dns.h"
+#include "out/record.h"
 #include "out/savepath.h"
 #include "testutil.h"
 
@@ -222,6 +225,149 @@ END_TEST
 
 /* ---- option values ---------------------------------------------------------------------------------- */
 
+/* Serialize r with f and parse the line back. */
+static json_t *format_parse(record_fmt *f, const record *r)
+{
+    const char *line;
+    size_t len;
+    ck_assert_int_eq(record_format(f, r, &line, &len), 0);
+    ck_assert_uint_gt(len, 1);
+    ck_assert_int_eq(line[len - 1], '\n');
+    ck_assert_ptr_null(memchr(line, '\n', len - 1)); /* one record, one line */
+    json_error_t err;
+    json_t *j = json_loadb(line, len - 1, 0, &err);
+    ck_assert_msg(j != NULL, "not JSON: %s", err.text);
+    return j;
+}
+
+/* The keys of o, comma-separated, in output order. */
+static void keys_of(json_t *o, char *out, size_t cap)
+{
+    out[0] = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v)
+    {
+        (void)v;
+        strncat(out, k, cap - strlen(out) - 2);
+        strcat(out, ",");
+    }
+}
+
+START_TEST(test_record_format)
+{
+    record_fmt *f;
+    ck_assert_int_eq(record_fmt_new(&f), 0);
+    char keys[512];
+
+    /* a fetch with an error, a redirect and timings */
+    record r = {.fields = REC_BODY | REC_EXCHANGE, .status = 503, .bytes = 12, .truncated = true,
+                .elapsed_ms = 12.345, .connect_ms = 1.04, .attempts = 3, .http_version = "1.1"};
+    record_set(&r.url, "http://a.test/x");
+    record_set(&r.final_url, "http://a.test/y");
+    r.err_kind = "http";
+    record_set(&r.err_msg, "say \"no\"\n");
+    record_set(&r.content_type, "text/html");
+    record_set(&r.remote_ip, "127.0.0.1");
+    ck_assert_int_eq(record_add_hop(&r, "http://a.test/x", 301), 0);
+    json_t *j = format_parse(f, &r);
+    keys_of(j, keys, sizeof keys);
+    ck_assert_str_eq(keys, "url,final_url,status,error,content_type,bytes,truncated,elapsed_ms,timings,redirects,"
+                           "attempts,remote_ip,http_version,");
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "status")), 503);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "error"), "kind")), "http");
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "error"), "message")), "say \"no\"\n");
+    ck_assert(json_is_true(json_object_get(j, "truncated")));
+    ck_assert_double_eq_tol(json_real_value(json_object_get(j, "elapsed_ms")), 12.3, 1e-9);
+    ck_assert_double_eq_tol(json_real_value(json_object_get(json_object_get(j, "timings"), "connect_ms")), 1.0, 1e-9);
+    json_t *hops = json_object_get(j, "redirects");
+    ck_assert_uint_eq(json_array_size(hops), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(hops, 0), "url")), "http://a.test/x");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_array_get(hops, 0), "status")), 301);
+    json_decref(j);
+    record_clear(&r);
+
+    /* the same shape again: nothing of the first record may show through */
+    record r2 = {.fields = REC_BODY | REC_EXCHANGE};
+    record_set(&r2.url, "http://b.test/");
+    j = format_parse(f, &r2);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "url")), "http://b.test/");
+    ck_assert(json_is_null(json_object_get(j, "final_url")));
+    ck_assert(json_is_null(json_object_get(j, "status")));
+    ck_assert(json_is_null(json_object_get(j, "error")));
+    ck_assert(json_is_null(json_object_get(j, "content_type")));
+    ck_assert(json_is_false(json_object_get(j, "truncated")));
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "redirects")), 0);
+    ck_assert(json_is_null(json_object_get(j, "remote_ip")));
+    ck_assert(json_is_null(json_object_get(j, "http_version")));
+    keys_of(j, keys, sizeof keys);
+    ck_assert_str_eq(keys, "url,final_url,status,error,content_type,bytes,truncated,elapsed_ms,timings,redirects,"
+                           "attempts,remote_ip,http_version,");
+    json_decref(j);
+    /* and an error comes back after a record without one */
+    r2.err_kind = "dns";
+    r2.status = 0;
+    j = format_parse(f, &r2);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "error"), "kind")), "dns");
+    ck_assert(json_is_null(json_object_get(json_object_get(j, "error"), "message")));
+    json_decref(j);
+    record_clear(&r2);
+
+    /* an invalid input line: only the input group; bytes >= 0x80 that are
+     * not UTF-8 are percent-encoded */
+    record r3 = {.fields = REC_INPUT};
+    record_set(&r3.url, "ftp://x\xff\xfe");
+    record_set(&r3.input, "ftp://x\xff\xfe");
+    r3.err_kind = "invalid_url";
+    record_set(&r3.err_msg, "not http(s)");
+    j = format_parse(f, &r3);
+    keys_of(j, keys, sizeof keys);
+    ck_assert_str_eq(keys, "url,final_url,status,error,input,");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "url")), "ftp://x%FF%FE");
+    json_decref(j);
+    /* valid UTF-8 is kept as it is */
+    record_set(&r3.url, "http://\xc3\xa9.test/");
+    j = format_parse(f, &r3);
+    ck_assert_str_eq(json_string_value(json_object_get(j, "url")), "http://\xc3\xa9.test/");
+    json_decref(j);
+    record_clear(&r3);
+
+    /* a crawled page whose saving failed; a line longer than the buffer */
+    record r4 = {.fields = REC_BODY | REC_EXCHANGE | REC_PAGE | REC_LINKS | REC_SAVED | REC_SAVE_ERROR, .depth = 2,
+                 .links_found = 7};
+    char *long_url = malloc(5001);
+    memset(long_url, 'a', 5000);
+    long_url[5000] = 0;
+    memcpy(long_url, "http://", 7);
+    record_set(&r4.url, long_url);
+    record_set(&r4.parent, "http://a.test/");
+    record_set(&r4.save_error, "No space left on device");
+    j = format_parse(f, &r4);
+    keys_of(j, keys, sizeof keys);
+    ck_assert_str_eq(keys, "url,final_url,status,error,content_type,bytes,truncated,elapsed_ms,timings,redirects,"
+                           "attempts,remote_ip,http_version,depth,parent,links_found,saved_path,save_error,");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "url")), long_url);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "depth")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "links_found")), 7);
+    ck_assert(json_is_null(json_object_get(j, "saved_path")));
+    ck_assert_str_eq(json_string_value(json_object_get(j, "save_error")), "No space left on device");
+    json_decref(j);
+    free(long_url);
+    record_clear(&r4);
+
+    /* a sitemap record */
+    record r5 = {.fields = REC_BODY | REC_SITEMAP | REC_PAGE | REC_LINKS, .status = 200, .links_found = 3};
+    record_set(&r5.url, "http://a.test/sitemap.xml");
+    j = format_parse(f, &r5);
+    keys_of(j, keys, sizeof keys);
+    ck_assert_str_eq(keys, "url,final_url,status,error,content_type,bytes,sitemap,depth,parent,links_found,");
+    ck_assert(json_is_true(json_object_get(j, "sitemap")));
+    json_decref(j);
+    record_clear(&r5);
+    record_fmt_free(f);
+}
+END_TEST
+
 START_TEST(test_option_values)
 {
     int64_t v;
@@ -281,6 +427,7 @@ static Suite *units_suite(void)
     tcase_add_test(tc, test_savepath_write_no_overwrite);
     tcase_add_test(tc, test_address_policy);
     tcase_add_test(tc, test_option_values);
+    tcase_add_test(tc, test_record_format);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -24,6 +24,7 @@
 #include "crawl/co_queue.h"
 #include "crawl/co_sync.h"
 #include "out/jsonl.h"
+#include "out/record.h"
 #include "out/savepath.h"
 #include "out/state.h"
 #include "out/warc.h"
@@ -56,6 +57,7 @@ typedef struct engine {
     http_client *http;
     co_exec *exec;
     jsonl *out;
+    record_fmt *fmt;    /* the writer's serializer */
     int dirfd;
     co_queue q;
     co_queue records;   /* finished records, to the writer task */
@@ -534,15 +536,12 @@ static char *url_host(const char *url)
     return res;
 }
 
-static json_t *error_obj(const char *kind, const char *msg)
+/* The record's error: kind is a static string. */
+static void rec_error(record *r, const char *kind, const char *msg)
 {
-    json_t *e = json_object();
-    json_object_set_new(e, "kind", json_string(kind));
-    json_object_set_new(e, "message", jsonl_str(msg));
-    return e;
+    r->err_kind = kind;
+    record_set(&r->err_msg, msg);
 }
-
-static double round1(double v) { return (double)(long long)(v * 10 + 0.5) / 10; }
 
 /* Write one exchange to the WARC file, if archiving and a response came. */
 static __attribute__((noinline)) void archive(engine *E, const char *url, const http_resp *r)
@@ -559,29 +558,49 @@ static __attribute__((noinline)) void archive(engine *E, const char *url, const 
     }
 }
 
-/* Workers hand finished records to the single writer task: records come out
- * whole and in completion order, and the deep serialization (jansson,
- * printf of reals) runs on one stack instead of touching an extra page of
- * every worker's stack. The queue is unbounded, so handing over never waits. */
+/* Workers fill a record and hand it to the single writer task: records come
+ * out whole and in completion order, and the serialization (jansson, printf
+ * of reals) runs on one stack instead of touching an extra page of every
+ * worker's stack. The queue is unbounded, so handing over never waits. */
 typedef struct rec_item {
-    json_t *rec;
+    record rec;
     int64_t item;   /* URL lists: the input item, or -1 */
     char *done_url; /* recursive crawls: the frontier URL (or "sitemap URL") */
 } rec_item;
 
-static void write_record_for(engine *E, json_t *rec, int64_t item, const char *done_url)
+static void rec_item_free(rec_item *ri)
 {
-    rec_item *ri = malloc(sizeof *ri);
+    if (!ri)
+        return;
+    record_clear(&ri->rec);
+    free(ri->done_url);
+    free(ri);
+}
+
+/* A record to fill, for url (NULL when out of memory: the record is lost). */
+static rec_item *rec_new(const char *url)
+{
+    rec_item *ri = calloc(1, sizeof *ri);
+    if (ri && record_set(&ri->rec.url, url) < 0) {
+        free(ri);
+        ri = NULL;
+    }
+    return ri;
+}
+
+/* Hand ri to the writer. ri NULL (out of memory): the record is lost, and
+ * scratch, filled in its place, is cleared. */
+static void write_record_for(engine *E, rec_item *ri, record *scratch, int64_t item, const char *done_url)
+{
     if (!ri) {
-        json_decref(rec);
+        if (scratch)
+            record_clear(scratch);
         return;
     }
-    *ri = (rec_item){rec, item, done_url ? strdup(done_url) : NULL};
-    if (co_queue_try_put(&E->records, ri) < 0) { /* only after the writer is gone: cannot happen */
-        json_decref(rec);
-        free(ri->done_url);
-        free(ri);
-    }
+    ri->item = item;
+    ri->done_url = done_url ? strdup(done_url) : NULL;
+    if (co_queue_try_put(&E->records, ri) < 0) /* only after the writer is gone: cannot happen */
+        rec_item_free(ri);
 }
 
 
@@ -622,7 +641,11 @@ static int writer_main(void *arg)
         if (st < 0)
             break; /* closed and drained */
         rec_item *ri = p;
-        int err = jsonl_write(E->out, ri->rec);
+        const char *line;
+        size_t len;
+        int err = record_format(E->fmt, &ri->rec, &line, &len);
+        if (err == 0)
+            err = jsonl_write(E->out, line, len);
         if (err < 0 && E->exit_code != EXIT_IO) {
             fprintf(stderr, "crawl: cannot write output: %s\n", strerror(-err));
             note_exit(E, EXIT_IO);
@@ -638,8 +661,7 @@ static int writer_main(void *arg)
             if (++E->since_checkpoint >= 4000 || co_now_ns() - E->last_checkpoint_ns > every * 1000000)
                 checkpoint(E);
         }
-        free(ri->done_url);
-        free(ri);
+        rec_item_free(ri);
     }
     if (E->since_checkpoint)
         checkpoint(E);
@@ -648,20 +670,21 @@ static int writer_main(void *arg)
 
 /* Save a 2xx body under --directory-prefix. Kept out of process() so its
  * path buffers live on the heap, not on every worker's stack. */
-static void save_body(engine *E, json_t *rec, const char *url, const http_resp *resp)
+static void save_body(engine *E, record *rec, const char *url, const http_resp *resp)
 {
     const size_t len = 4096;
     char *rel = malloc(len), *used = malloc(len), *full = NULL;
     int rc = rel && used ? savepath_for_url(url, rel, len) : -ENOMEM;
     if (rc == 0)
         rc = savepath_write(E->dirfd, rel, resp->body, resp->bytes, used, len);
+    rec->fields |= REC_SAVED;
     if (rc == 0 && asprintf(&full, "%s/%s", E->cfg->directory_prefix, used) >= 0) {
-        json_object_set_new(rec, "saved_path", jsonl_str(full));
+        record_set(&rec->saved_path, full);
     } else {
         if (rc == 0)
             rc = -ENOMEM;
-        json_object_set_new(rec, "saved_path", json_null());
-        json_object_set_new(rec, "save_error", jsonl_str(strerror(-rc)));
+        rec->fields |= REC_SAVE_ERROR;
+        record_set(&rec->save_error, strerror(-rc));
         fprintf(stderr, "crawl: cannot save %s: %s\n", url, strerror(-rc));
         note_exit(E, EXIT_IO);
     }
@@ -1065,10 +1088,11 @@ static int sitemap_main(void *arg)
         }
         sitemap_result_free(&j.res);
     }
-    json_t *rec = json_object();
-    json_object_set_new(rec, "url", jsonl_str(t->url));
-    json_object_set_new(rec, "final_url", jsonl_str(url));
-    json_object_set_new(rec, "status", r.status ? json_integer(r.status) : json_null());
+    rec_item *ri = rec_new(t->url);
+    record *rec = ri ? &ri->rec : &(record){0};
+    rec->fields = REC_BODY | REC_SITEMAP | REC_PAGE | REC_LINKS;
+    record_set(&rec->final_url, url);
+    rec->status = r.status;
     if (!errkind && r.err) {
         errkind = http_err_name(r.err);
         errmsg = r.errmsg;
@@ -1076,17 +1100,15 @@ static int sitemap_main(void *arg)
         errkind = "http";
         errmsg = "HTTP error status";
     }
-    json_object_set_new(rec, "error", errkind ? error_obj(errkind, errmsg) : json_null());
-    json_object_set_new(rec, "content_type", jsonl_str(r.content_type));
-    json_object_set_new(rec, "bytes", json_integer((json_int_t)r.bytes));
-    json_object_set_new(rec, "sitemap", json_true());
-    json_object_set_new(rec, "depth", json_integer(0));
-    json_object_set_new(rec, "parent", json_null());
-    json_object_set_new(rec, "links_found", json_integer(found));
+    if (errkind)
+        rec_error(rec, errkind, errmsg);
+    record_set(&rec->content_type, r.content_type);
+    rec->bytes = (int64_t)r.bytes;
+    rec->links_found = found;
     char *key = NULL;
     if (asprintf(&key, "sitemap %s", t->url) < 0)
         key = NULL;
-    write_record_for(E, rec, -1, key);
+    write_record_for(E, ri, rec, -1, key);
     free(key);
     if (fetched)
         http_resp_free(&r);
@@ -1141,19 +1163,18 @@ static void process(engine *E, fetch_item *it, page_ctx *pg)
     int64_t t0 = co_now_ns();
     const char *url = it->url, *host = it->host;
     long port = it->port;
-    json_t *rec = json_object();
-    json_object_set_new(rec, "url", jsonl_str(url ? url : it->line));
+    rec_item *ri = rec_new(url ? url : it->line);
+    record *rec = ri ? &ri->rec : &(record){0};
     if (!url) {
-        json_object_set_new(rec, "final_url", json_null());
-        json_object_set_new(rec, "status", json_null());
-        json_object_set_new(rec, "error", error_obj("invalid_url", it->why));
-        json_object_set_new(rec, "input", jsonl_str(it->line));
+        rec->fields = REC_INPUT;
+        rec_error(rec, "invalid_url", it->why);
+        record_set(&rec->input, it->line);
         E->st.done++;
         E->st.errors++;
         E->st.by_err[HTTP_E_INVALID_URL]++;
         E->st.by_class[0]++;
         note_exit(E, EXIT_GENERIC);
-        write_record_for(E, rec, it->item, pg ? it->line : NULL);
+        write_record_for(E, ri, rec, it->item, pg ? it->line : NULL);
         return;
     }
 
@@ -1177,7 +1198,7 @@ static void process(engine *E, fetch_item *it, page_ctx *pg)
     http_resp resp;
     memset(&resp, 0, sizeof resp);
     resp.retry_after_s = -1;
-    json_t *hops = json_array();
+    rec->fields = REC_BODY | REC_EXCHANGE;
     char *cur = strdup(url);
     int attempts = 0;
     bool redirect_err = false;
@@ -1221,18 +1242,15 @@ static void process(engine *E, fetch_item *it, page_ctx *pg)
         if (st < 0 || !c->location || resp.err || resp.status < 300 || resp.status >= 400 || !resp.location)
             break;
         /* follow the redirect */
-        json_t *h = json_object();
-        json_object_set_new(h, "url", jsonl_str(cur));
-        json_object_set_new(h, "status", json_integer(resp.status));
-        json_array_append_new(hops, h);
+        record_add_hop(rec, cur, resp.status);
         if (hop + 1 > c->max_redirs) {
             redirect_err = true;
             snprintf(redirect_msg, sizeof redirect_msg, "more than %ld redirects", c->max_redirs);
             break;
         }
         bool loop = strcmp(resp.location, url) == 0;
-        for (size_t i = 0; i < json_array_size(hops) && !loop; i++)
-            loop = strcmp(json_string_value(json_object_get(json_array_get(hops, i), "url")), resp.location) == 0;
+        for (size_t i = 0; i < rec->nhops && !loop; i++)
+            loop = strcmp(rec->hops[i].url, resp.location) == 0;
         if (loop) {
             redirect_err = true;
             snprintf(redirect_msg, sizeof redirect_msg, "redirect loop at %.120s", resp.location);
@@ -1265,8 +1283,8 @@ static void process(engine *E, fetch_item *it, page_ctx *pg)
 
     /* the record */
     bool interrupted = st < 0 || resp.err == HTTP_E_CANCELLED;
-    json_object_set_new(rec, "final_url", jsonl_str(cur));
-    json_object_set_new(rec, "status", resp.status ? json_integer(resp.status) : json_null());
+    record_set(&rec->final_url, cur);
+    rec->status = resp.status;
     const char *kind = NULL;
     const char *msg = NULL;
     if (interrupted) {
@@ -1282,27 +1300,27 @@ static void process(engine *E, fetch_item *it, page_ctx *pg)
         kind = "http";
         msg = "HTTP error status";
     }
-    json_object_set_new(rec, "error", kind ? error_obj(kind, msg) : json_null());
-    json_object_set_new(rec, "content_type", jsonl_str(resp.content_type));
-    json_object_set_new(rec, "bytes", json_integer((json_int_t)resp.bytes));
-    json_object_set_new(rec, "truncated", json_boolean(resp.truncated));
+    if (kind)
+        rec_error(rec, kind, msg);
+    record_set(&rec->content_type, resp.content_type);
+    rec->bytes = (int64_t)resp.bytes;
+    rec->truncated = resp.truncated;
     double elapsed = (double)(co_now_ns() - t0) / 1e6;
-    json_object_set_new(rec, "elapsed_ms", json_real(round1(elapsed)));
-    json_t *tm = json_object();
-    json_object_set_new(tm, "dns_ms", json_real(round1(resp.dns_ms)));
-    json_object_set_new(tm, "connect_ms", json_real(round1(resp.connect_ms)));
-    json_object_set_new(tm, "tls_ms", json_real(round1(resp.tls_ms)));
-    json_object_set_new(tm, "first_byte_ms", json_real(round1(resp.first_byte_ms)));
-    json_object_set_new(tm, "total_ms", json_real(round1(resp.total_ms)));
-    json_object_set_new(rec, "timings", tm);
-    json_object_set_new(rec, "redirects", hops);
-    json_object_set_new(rec, "attempts", json_integer(attempts));
-    json_object_set_new(rec, "remote_ip", resp.remote_ip[0] ? json_string(resp.remote_ip) : json_null());
-    json_object_set_new(rec, "http_version", resp.http_version ? json_string(resp.http_version) : json_null());
+    rec->elapsed_ms = elapsed;
+    rec->dns_ms = resp.dns_ms;
+    rec->connect_ms = resp.connect_ms;
+    rec->tls_ms = resp.tls_ms;
+    rec->first_byte_ms = resp.first_byte_ms;
+    rec->total_ms = resp.total_ms;
+    rec->attempts = attempts;
+    if (resp.remote_ip[0])
+        record_set(&rec->remote_ip, resp.remote_ip);
+    rec->http_version = resp.http_version;
 
     if (pg) {
-        json_object_set_new(rec, "depth", json_integer(pg->depth));
-        json_object_set_new(rec, "parent", jsonl_str(pg->parent));
+        rec->fields |= REC_PAGE | REC_LINKS;
+        rec->depth = pg->depth;
+        record_set(&rec->parent, pg->parent);
         int found = 0;
         if (extract && resp.body && !interrupted && !resp.err && resp.status >= 200 && resp.status < 300 &&
             is_html(&resp))
@@ -1311,7 +1329,7 @@ static void process(engine *E, fetch_item *it, page_ctx *pg)
             interrupted = true;
             found = 0;
         }
-        json_object_set_new(rec, "links_found", json_integer(found));
+        rec->links_found = found;
         if (pg->host && (resp.status == 429 || resp.status == 503))
             /* the server asked us to slow down: honour Retry-After, else the
              * retry delay, capped like retries are */
@@ -1337,10 +1355,12 @@ static void process(engine *E, fetch_item *it, page_ctx *pg)
     note_exit(E, interrupted ? 0 : exit_for(resp.err, resp.status, redirect_err));
     /* An interrupted fetch is not done: a resumed crawl fetches it again. With
      * --state its record is left out, so every URL is in the output once. */
-    if (interrupted && E->state)
-        json_decref(rec);
-    else
-        write_record_for(E, rec, interrupted ? -1 : it->item, pg && !interrupted ? it->line : NULL);
+    if (interrupted && E->state) {
+        rec_item_free(ri);
+        if (!ri)
+            record_clear(rec);
+    } else
+        write_record_for(E, ri, rec, interrupted ? -1 : it->item, pg && !interrupted ? it->line : NULL);
     http_resp_free(&resp);
     free(cur);
 }
@@ -1389,15 +1409,15 @@ static int crawl_worker(void *arg)
         if (c->robots && (h->disallow_all || !robots_allowed(h->rules, c->http.user_agent ? c->http.user_agent : "crawl",
                                                              it->url))) {
             E->skipped_robots++;
-            json_t *rec = json_object();
-            json_object_set_new(rec, "url", jsonl_str(it->url));
-            json_object_set_new(rec, "final_url", json_null());
-            json_object_set_new(rec, "status", json_null());
-            json_object_set_new(rec, "error", error_obj("robots", h->disallow_all ? "robots.txt unreachable: origin not crawled"
-                                                                                : "disallowed by robots.txt"));
-            json_object_set_new(rec, "depth", json_integer(it->depth));
-            json_object_set_new(rec, "parent", jsonl_str(it->parent));
-            write_record_for(E, rec, -1, it->url);
+            rec_item *ri = rec_new(it->url);
+            if (ri) {
+                ri->rec.fields = REC_PAGE;
+                rec_error(&ri->rec, "robots", h->disallow_all ? "robots.txt unreachable: origin not crawled"
+                                                              : "disallowed by robots.txt");
+                ri->rec.depth = it->depth;
+                record_set(&ri->rec.parent, it->parent);
+            }
+            write_record_for(E, ri, NULL, -1, it->url);
             fr_item_free(it);
             frontier_done(&E->fr, h, 0);
             continue;
@@ -1664,6 +1684,10 @@ static int setup(engine *E)
         fprintf(stderr, "crawl: cannot open output '%s': %s\n", c->output ? c->output : "-", strerror(-rc));
         return EXIT_IO;
     }
+    if (record_fmt_new(&E->fmt) < 0) {
+        fprintf(stderr, "crawl: out of memory\n");
+        return EXIT_GENERIC;
+    }
     return 0;
 }
 
@@ -1769,6 +1793,7 @@ cleanup:
         co_queue_destroy(&E.q);
     if (E.records.buf)
         co_queue_destroy(&E.records);
+    record_fmt_free(E.fmt);
     state_close(E.state);
     if (E.warc) {
         int err = warc_close(E.warc);

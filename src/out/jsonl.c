@@ -60,17 +60,10 @@ int jsonl_sync(jsonl *j, int64_t *size)
     return 0;
 }
 
-int jsonl_write(jsonl *j, json_t *rec)
+int jsonl_write(jsonl *j, const char *line, size_t len)
 {
-    char *s = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-    json_decref(rec);
-    if (!s)
-        return j->err ? j->err : -ENOMEM;
-    size_t n = strlen(s);
-    s[n] = '\n'; /* replaces the terminator: one write for the whole line */
-    if (!j->err && fwrite(s, 1, n + 1, j->f) != n + 1)
+    if (!j->err && fwrite(line, 1, len, j->f) != len)
         j->err = errno ? -errno : -EIO;
-    free(s);
     return j->err;
 }
 
@@ -88,30 +81,4 @@ int jsonl_close(jsonl *j)
         err = errno ? -errno : -EIO;
     free(j);
     return err;
-}
-
-json_t *jsonl_str(const char *s)
-{
-    if (!s)
-        return json_null();
-    json_t *v = json_string(s);
-    if (v)
-        return v;
-    /* Not UTF-8: keep ASCII, percent-encode every byte >= 0x80. */
-    size_t n = strlen(s);
-    char *b = malloc(3 * n + 1);
-    if (!b)
-        return json_null();
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x80)
-            b[k++] = (char)c;
-        else
-            k += (size_t)sprintf(b + k, "%%%02X", c);
-    }
-    b[k] = 0;
-    v = json_string(b);
-    free(b);
-    return v ? v : json_null();
 }

@@ -1,8 +1,7 @@
-/* jsonl: the JSON Lines sink. One record per line, serialized with jansson
- * and written with a single buffered write per record, so records are never
+/* jsonl: the JSON Lines sink. One record per line (serialized by record.h),
+ * written with a single buffered write per record, so records are never
  * interleaved or cut (short of a crash mid-write; the durable-resume work
- * handles torn last lines). Strings that are not valid UTF-8 are made valid by
- * percent-encoding the offending bytes.
+ * handles torn last lines).
  *
  * Threads: loop thread only. Ownership: the sink owns its FILE (stdout is
  * borrowed, never closed).
@@ -10,7 +9,7 @@
 #ifndef CRAWL_OUT_JSONL_H
 #define CRAWL_OUT_JSONL_H
 
-#include <jansson.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -23,12 +22,11 @@ int jsonl_open(const char *path, jsonl **out);
 int jsonl_open_resume(const char *path, int64_t size, jsonl **out);
 /* Flush and fsync; *size = bytes in the file. 0 or -errno. */
 int jsonl_sync(jsonl *j, int64_t *size);
-/* Write and consume (decref) rec. 0 or -errno (the first I/O error sticks). */
-int jsonl_write(jsonl *j, json_t *rec);
+/* Write one line (len bytes, ending in '\n'). 0 or -errno (the first I/O
+ * error sticks). */
+int jsonl_write(jsonl *j, const char *line, size_t len);
 int jsonl_flush(jsonl *j);
 /* Flush and close; returns the first error seen, if any. */
 int jsonl_close(jsonl *j);
-/* A JSON string from arbitrary bytes (NULL -> JSON null). */
-json_t *jsonl_str(const char *s);
 
 #endif
