@@ -32,6 +32,7 @@ typedef struct conn_host {
 typedef struct sock_slot {
     struct event *ev;
     short kind; /* events currently registered, 0 = none */
+    bool parked; /* curl stopped watching; the read event stays registered */
     conn_host *host; /* whose connection this socket is */
 } sock_slot;
 
@@ -140,6 +141,15 @@ static void check_done(http_client *c)
 static void on_sock(evutil_socket_t fd, short what, void *arg)
 {
     http_client *c = arg;
+    sock_slot *sl = &c->socks[fd];
+    if (sl->parked) {
+        /* An idle connection became readable (the server closed it, most
+         * likely): stop watching it. curl finds out when it next uses it. */
+        event_del(sl->ev);
+        sl->kind = 0;
+        sl->parked = false;
+        return;
+    }
     int flags = ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
     int running;
     curl_multi_socket_action(c->multi, fd, flags, &running);
@@ -193,6 +203,7 @@ static void slot_clear(http_client *c, curl_socket_t s)
     if (s >= 0 && (size_t)s < c->nsocks && c->socks[s].kind) {
         event_del(c->socks[s].ev);
         c->socks[s].kind = 0;
+        c->socks[s].parked = false;
     }
 }
 
@@ -202,13 +213,20 @@ static int sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socket
     (void)socketp;
     http_client *c = userp;
     if (what == CURL_POLL_REMOVE) {
-        slot_clear(c, s);
+        /* A connection going idle keeps its read event: the next transfer on
+         * it asks for reading again, and two epoll_ctl calls per request are
+         * saved. on_sock drops the event if the idle socket wakes up. */
+        if (s >= 0 && (size_t)s < c->nsocks && c->socks[s].kind == (EV_PERSIST | EV_READ))
+            c->socks[s].parked = true;
+        else
+            slot_clear(c, s);
         return 0;
     }
     sock_slot *sl = slot_for(c, s);
     if (!sl)
         return 0; /* out of memory: the transfer will time out */
     short kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) | ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
+    sl->parked = false;
     if (sl->kind == kind)
         return 0; /* already watching exactly this */
     if (!sl->ev) {
