@@ -79,6 +79,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=20000)
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
+    ap.add_argument("--skip-scrapy", action="store_true", help="leave Scrapy out (it takes minutes)")
     a = ap.parse_args()
     crawl = os.path.abspath(os.path.join(a.build, "crawl"))
     tmp = tempfile.mkdtemp(prefix="crawl-rbench-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
@@ -100,7 +101,9 @@ def main():
             c = measure("crawl -r", [crawl, "-q", "-r", "-l", "0", "-j", "8", "--max-per-host", "8", "-P", cdir,
                                      "-o", rec, start])
             slist = os.path.join(tmp, "s%d.txt" % port)
-            sc = measure("scrapy", ["/usr/bin/python3", os.path.join(HERE, "scrapy_crawl.py"), start, slist, "8"])
+            sc = None
+            if not a.skip_scrapy:
+                sc = measure("scrapy", ["/usr/bin/python3", os.path.join(HERE, "scrapy_crawl.py"), start, slist, "8"])
             sp = set()
             if os.path.exists(slist):
                 for line in open(slist):
@@ -114,9 +117,12 @@ def main():
                   % (name, len(wp), sum(1 for p in wp if p.endswith(".html")), len(cp)))
             print("%-10s %8s %9s %9s %7s %5s" % ("client", "wall s", "pages/s", "peak MiB", "CPU s", "rc"))
             for r, n in ((w, len(wp)), (sc, len(sp)), (c, len(cp))):
+                if r is None:
+                    continue
                 print("%-10s %8.2f %9.0f %9.1f %7.2f %5d" % (r["name"], r["wall"], n / r["wall"], r["rss_mib"], r["cpu"],
                                                             r["rc"]))
-            print("crawl vs scrapy speed: %.2fx" % (sc["wall"] / c["wall"]))
+            if sc:
+                print("crawl vs scrapy speed: %.2fx" % (sc["wall"] / c["wall"]))
             print("crawl vs wget2 speed: %.2fx; HTML pages wget2 found that crawl missed: %d %s"
                   % (w["wall"] / c["wall"], len(missing), missing[:5]))
     finally:

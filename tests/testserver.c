@@ -80,7 +80,7 @@ static const struct {
      "<a href='private/secret.html'>robots says no</a>"
      "<a href='nofollow.html' rel='nofollow'>nofollow</a>"
      "<a href='meta-nofollow.html'>meta nofollow page</a>"
-     "<a href='cal?month=1'>calendar</a> <a href='loop/'>loop</a>"
+     "<a href='cal?month=1'>calendar</a> <a href='loop/'>loop</a> <a href='large.html'>large</a>"
      "<a href='mailto:x@example.com'>mail</a><!-- <a href='commented.html'> -->"
      "<script>document.write(\"<a href='script.html'>\")</script>"
      "</body></html>"},
@@ -107,6 +107,17 @@ static bool site_page(struct evhttp_request *req, const char *path, const char *
         evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/html");
         struct evbuffer *b = evbuffer_new();
         evbuffer_add(b, buf, strlen(buf));
+        evhttp_send_reply(req, 200, "OK", b);
+        evbuffer_free(b);
+        return true;
+    }
+    if (strcmp(path, "/site/large.html") == 0) { /* big enough to be parsed off the loop */
+        struct evbuffer *b = evbuffer_new();
+        evbuffer_add_printf(b, "<html><body><p>");
+        for (int i = 0; i < 2000; i++)
+            evbuffer_add_printf(b, "filler text %04d ", i);
+        evbuffer_add_printf(b, "</p><a href='c/d.html'>d</a></body></html>");
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/html");
         evhttp_send_reply(req, 200, "OK", b);
         evbuffer_free(b);
         return true;

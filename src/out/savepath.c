@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -134,58 +135,177 @@ static int open_dir(int dirfd, const char *name, bool *alt_used)
     return -ENOTDIR;
 }
 
-int savepath_write(int dirfd, const char *rel, const void *data, size_t n, char *used, size_t used_len)
+/* ---- directory cache ----------------------------------------------------------------- */
+
+#define DIRS_SLOTS 64
+
+typedef struct dir_slot {
+    char *key;  /* the directory part of rel, as asked for */
+    char *used; /* the path actually used, ending in '/' ("a.d/" when "a" is a file) */
+    int fd;
+} dir_slot;
+
+struct savepath_dirs {
+    dir_slot slot[DIRS_SLOTS];
+};
+
+int savepath_dirs_new(savepath_dirs **out)
 {
-    char buf[4096];
-    if (strlen(rel) >= sizeof buf || rel[0] == '/')
-        return -EINVAL;
-    snprintf(buf, sizeof buf, "%s", rel);
+    savepath_dirs *d = calloc(1, sizeof *d);
+    if (!d)
+        return -ENOMEM;
+    for (int i = 0; i < DIRS_SLOTS; i++)
+        d->slot[i].fd = -1;
+    *out = d;
+    return 0;
+}
+
+void savepath_dirs_free(savepath_dirs *d)
+{
+    if (!d)
+        return;
+    for (int i = 0; i < DIRS_SLOTS; i++) {
+        if (d->slot[i].fd >= 0)
+            close(d->slot[i].fd);
+        free(d->slot[i].key);
+        free(d->slot[i].used);
+    }
+    free(d);
+}
+
+/* Walk (creating) the directories of dir ("a/b", modified in place) under
+ * dirfd: a descriptor of the last one, its used path in usedpath. */
+static int walk_dirs(int dirfd, char *dir, char *usedpath, size_t cap)
+{
     int cur = dup(dirfd);
     if (cur < 0)
         return -errno;
-    char *seg = buf, *slash;
-    char usedpath[4096] = "";
     size_t up = 0;
-    while ((slash = strchr(seg, '/'))) {
-        *slash = 0;
-        if (strlen(seg) > 220) {
+    usedpath[0] = 0;
+    char *seg = dir;
+    while (seg) {
+        char *slash = strchr(seg, '/');
+        if (slash)
+            *slash = 0;
+        if (!*seg || strcmp(seg, ".") == 0 || strcmp(seg, "..") == 0 || strlen(seg) > 220) {
             close(cur);
-            return -ENAMETOOLONG;
-        }
-        if (!*seg || strcmp(seg, ".") == 0 || strcmp(seg, "..") == 0) {
-            close(cur);
-            return -EINVAL;
+            return strlen(seg) > 220 ? -ENAMETOOLONG : -EINVAL;
         }
         bool alt = false;
         int next = open_dir(cur, seg, &alt);
         close(cur);
         if (next < 0)
             return next;
-        up += (size_t)snprintf(usedpath + up, sizeof usedpath - up, "%s%s/", seg, alt ? ".d" : "");
+        up += (size_t)snprintf(usedpath + up, cap - up, "%s%s/", seg, alt ? ".d" : "");
         cur = next;
-        seg = slash + 1;
+        seg = slash ? slash + 1 : NULL;
     }
-    if (!*seg || strcmp(seg, ".") == 0 || strcmp(seg, "..") == 0 || strlen(seg) > 220) {
-        close(cur);
-        return -EINVAL;
+    return cur;
+}
+
+/* A descriptor of rel's parent directory (to close unless *cached), its
+ * used path in usedpath; *name = rel's last segment (inside buf). */
+static int parent_of(int dirfd, savepath_dirs *dirs, char *buf, char **name, char *usedpath, size_t cap,
+                     bool *cached)
+{
+    *cached = false;
+    char *slash = strrchr(buf, '/');
+    if (!slash) {
+        *name = buf;
+        usedpath[0] = 0;
+        int fd = dup(dirfd);
+        return fd < 0 ? -errno : fd;
     }
-    int fd = -1;
-    char name[MAX_SEG + 64];
-    for (int i = 0; i < 1000 && fd < 0; i++) {
-        if (i == 0)
-            snprintf(name, sizeof name, "%.220s", seg);
-        else
-            snprintf(name, sizeof name, "%.220s.%d", seg, i);
-        fd = openat(cur, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0 && errno != EEXIST && errno != EISDIR) {
-            int e = -errno;
-            close(cur);
-            return e;
+    *slash = 0;
+    *name = slash + 1;
+    dir_slot *sl = NULL;
+    if (dirs) {
+        sl = &dirs->slot[crawl_hash_str(buf) % DIRS_SLOTS];
+        if (sl->key && strcmp(sl->key, buf) == 0) {
+            snprintf(usedpath, cap, "%s", sl->used);
+            *cached = true;
+            return sl->fd;
         }
     }
-    close(cur);
+    char *key = dirs ? strdup(buf) : NULL;
+    int fd = walk_dirs(dirfd, buf, usedpath, cap);
+    if (fd >= 0 && key) {
+        char *used = strdup(usedpath);
+        if (used) { /* replace whatever the slot held */
+            if (sl->fd >= 0)
+                close(sl->fd);
+            free(sl->key);
+            free(sl->used);
+            *sl = (dir_slot){key, used, fd};
+            *cached = true;
+            return fd;
+        }
+    }
+    free(key);
+    return fd;
+}
+
+static void drop_cached(savepath_dirs *d, int fd)
+{
+    for (int i = 0; i < DIRS_SLOTS; i++) {
+        if (d->slot[i].fd == fd) {
+            close(fd);
+            free(d->slot[i].key);
+            free(d->slot[i].used);
+            d->slot[i] = (dir_slot){NULL, NULL, -1};
+        }
+    }
+}
+
+/* Create seg (or seg.1, seg.2, ... when taken) in directory cur. */
+static int create_in(int cur, const char *seg, char *name, size_t cap)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (i == 0)
+            snprintf(name, cap, "%.220s", seg);
+        else
+            snprintf(name, cap, "%.220s.%d", seg, i);
+        int fd = openat(cur, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd >= 0)
+            return fd;
+        if (errno != EEXIST && errno != EISDIR)
+            return -errno;
+    }
+    return -EEXIST;
+}
+
+int savepath_write(int dirfd, savepath_dirs *dirs, const char *rel, const void *data, size_t n, char *used,
+                   size_t used_len)
+{
+    char buf[4096];
+    if (strlen(rel) >= sizeof buf || rel[0] == '/')
+        return -EINVAL;
+    char usedpath[4096];
+    char name[MAX_SEG + 64];
+    int fd = -EINVAL;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        snprintf(buf, sizeof buf, "%s", rel);
+        char *seg;
+        bool cached;
+        int cur = parent_of(dirfd, dirs, buf, &seg, usedpath, sizeof usedpath, &cached);
+        if (cur < 0)
+            return cur;
+        if (!*seg || strcmp(seg, ".") == 0 || strcmp(seg, "..") == 0 || strlen(seg) > 220) {
+            if (!cached)
+                close(cur);
+            return -EINVAL;
+        }
+        fd = create_in(cur, seg, name, sizeof name);
+        if (!cached)
+            close(cur);
+        else if (fd == -ENOENT) { /* the cached directory was removed behind our back: walk again */
+            drop_cached(dirs, cur);
+            continue;
+        }
+        break;
+    }
     if (fd < 0)
-        return -EEXIST;
+        return fd;
     const char *p = data;
     size_t left = n;
     while (left) {

@@ -8,7 +8,9 @@
  * O_NOFOLLOW and O_EXCL, so no URL can put a file outside DIR, follow a
  * symlink, or overwrite another URL's file: a taken name gets ".1", ".2", ...
  *
- * Pure functions and caller-owned descriptors; any thread.
+ * Threads: the functions are pure or use caller-owned descriptors; a
+ * savepath_dirs is used by one thread at a time. Ownership: a savepath_dirs
+ * owns the directory descriptors it caches.
  */
 #ifndef CRAWL_OUT_SAVEPATH_H
 #define CRAWL_OUT_SAVEPATH_H
@@ -17,8 +19,19 @@
 
 /* Map an http(s) URL to a relative path. 0, or -EINVAL / -ENAMETOOLONG. */
 int savepath_for_url(const char *url, char *out, size_t len);
-/* Create rel (with its directories) under dirfd and write data. On success
- * returns 0 and the path actually used (maybe with a ".N" suffix) in used. */
-int savepath_write(int dirfd, const char *rel, const void *data, size_t n, char *used, size_t used_len);
+/* Open descriptors of the directories files were last saved in (at most
+ * 64), so saving many files into one directory does not create, open and
+ * close every parent again for each file. Entries are keyed by the path
+ * under the root they were opened from: use one cache per root. */
+typedef struct savepath_dirs savepath_dirs;
+int savepath_dirs_new(savepath_dirs **out);
+void savepath_dirs_free(savepath_dirs *d);
+
+/* Create rel (with its directories) under dirfd and write data; dirs (or
+ * NULL) caches the directories. On success returns 0 and the path actually
+ * used (maybe with a ".N" suffix, or "a.d/" for a directory "a" that is
+ * already a file) in used. */
+int savepath_write(int dirfd, savepath_dirs *dirs, const char *rel, const void *data, size_t n, char *used,
+                   size_t used_len);
 
 #endif
