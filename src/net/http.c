@@ -54,6 +54,7 @@ struct http_client {
 
 typedef struct fetch_op {
     http_client *c;
+    CURL *easy;
     co_future done;
     CURLcode code;
     bool finished;
@@ -317,6 +318,16 @@ static size_t write_cb(char *p, size_t sz, size_t n, void *userp)
     if (op->keep_body && take) {
         if (op->len + take + 1 > op->cap) {
             size_t cap = op->cap ? op->cap : 16384;
+            curl_off_t cl = -1;
+            /* First chunk: room for the whole body when its length is known,
+             * so it is not copied as it grows; at most 1 MiB, as the length
+             * is only the server's word (a compressed body grows from there). */
+            if (!op->cap && curl_easy_getinfo(op->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
+                cl >= (curl_off_t)cap) {
+                cap = cl < (curl_off_t)(1 << 20) ? (size_t)cl + 1 : (size_t)(1 << 20);
+                if (op->limit && cap > op->limit + 1)
+                    cap = op->limit + 1;
+            }
             while (cap < op->len + take + 1)
                 cap *= 2;
             char *nb = realloc(op->body, cap);
@@ -704,6 +715,7 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
         goto out_url;
     }
     /* Only what changes per request; the rest was set once in easy_new(). */
+    op.easy = e;
     curl_easy_setopt(e, CURLOPT_URL, req->url);
     curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)&op);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &op);
