@@ -17,7 +17,10 @@
  *   /gzip?size=N           N bytes of zeros, gzip-encoded (a small bomb for large N)
  *   /headers               the request headers, one "Name: value" per line
  *   /page/NAME             a small HTML page
- *   /stats                 requests served and peak concurrency, as JSON
+ *   /stats                 requests served, peak concurrency and connections accepted, as JSON
+ *
+ * Options: --port N, --bind ADDR (loopback only), --backlog N, --idle-timeout-ms N
+ * (close a kept-alive connection idle that long; default: libevent's).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,7 +38,36 @@
 #include <zlib.h>
 
 static struct event_base *base;
-static long served, in_flight, peak;
+static long served, in_flight, peak, connections;
+
+/* Connections seen and not yet closed, to count new ones. */
+#define MAX_LIVE 4096
+static struct evhttp_connection *live[MAX_LIVE];
+
+static void on_conn_close(struct evhttp_connection *evcon, void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live[i] == evcon)
+            live[i] = NULL;
+}
+
+static void note_connection(struct evhttp_request *req)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    int free_slot = -1;
+    for (int i = 0; i < MAX_LIVE; i++) {
+        if (live[i] == evcon)
+            return;
+        if (!live[i] && free_slot < 0)
+            free_slot = i;
+    }
+    connections++;
+    if (free_slot >= 0) {
+        live[free_slot] = evcon;
+        evhttp_connection_set_closecb(evcon, on_conn_close, NULL);
+    }
+}
 static char *reqlog;          /* every request's URI, one per line (see /_log) */
 static size_t reqlog_len, reqlog_cap;
 
@@ -290,6 +322,7 @@ static void handle(struct evhttp_request *req, void *arg)
 {
     (void)arg;
     served++;
+    note_connection(req);
     if (++in_flight > peak)
         peak = in_flight;
     const char *uri = evhttp_request_get_uri(req);
@@ -425,7 +458,8 @@ static void handle(struct evhttp_request *req, void *arg)
                  path + 6, path + 6);
         reply(req, 200, buf);
     } else if (strcmp(path, "/stats") == 0) {
-        snprintf(buf, sizeof buf, "{\"served\": %ld, \"peak\": %ld}\n", served, peak);
+        snprintf(buf, sizeof buf, "{\"served\": %ld, \"peak\": %ld, \"connections\": %ld}\n", served, peak,
+                 connections);
         reply(req, 200, buf);
     } else {
         reply(req, 404, "not found\n");
@@ -458,6 +492,7 @@ static void on_stdin(evutil_socket_t fd, short w, void *arg)
 int main(int argc, char **argv)
 {
     int port = 0, backlog = 1024;
+    long idle_ms = 0;
     const char *bind = "127.0.0.1";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--port") == 0 && i + 1 < argc)
@@ -466,6 +501,8 @@ int main(int argc, char **argv)
             bind = argv[++i];
         else if (strcmp(argv[i], "--backlog") == 0 && i + 1 < argc)
             backlog = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--idle-timeout-ms") == 0 && i + 1 < argc)
+            idle_ms = atol(argv[++i]);
     }
     if (strncmp(bind, "127.", 4) != 0 && strcmp(bind, "::1") != 0) {
         fprintf(stderr, "testserver: refusing to bind %s (loopback only)\n", bind);
@@ -476,6 +513,10 @@ int main(int argc, char **argv)
     struct evhttp *http = evhttp_new(base);
     evhttp_set_gencb(http, handle, NULL);
     evhttp_set_max_headers_size(http, 65536);
+    if (idle_ms > 0) {
+        struct timeval tv = {idle_ms / 1000, (idle_ms % 1000) * 1000};
+        evhttp_set_timeout_tv(http, &tv);
+    }
     /* Our own listening socket, so the backlog can hold thousands of
      * simultaneous connects (the benchmark opens 10,000 at once). */
     struct evhttp_bound_socket *bs = NULL;

@@ -13,14 +13,15 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.request
 
 CRAWL = os.environ.get("CRAWL_BIN", "build/crawl")
 SERVER = os.environ.get("TESTSERVER_BIN", "build/tests/testserver")
 
 
 class Server:
-    def __init__(self, bind="127.0.0.1"):
-        self.proc = subprocess.Popen([SERVER, "--bind", bind], stdin=subprocess.PIPE,
+    def __init__(self, bind="127.0.0.1", args=()):
+        self.proc = subprocess.Popen([SERVER, "--bind", bind] + list(args), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         assert line.startswith("PORT "), line
@@ -183,6 +184,27 @@ class CrawlTest(unittest.TestCase):
         code, recs, _ = run(["-q", "--retries", "0", self.b + "/reset?bytes=500"])
         self.assertEqual(code, 4)
         self.assertEqual(recs[0]["error"]["kind"], "recv")
+
+    def test_connections_reused_and_idle_close_survived(self):
+        srv = Server(args=["--idle-timeout-ms", "150"])
+        try:
+            def connections():
+                with urllib.request.urlopen(srv.base + "/stats") as r:
+                    return json.loads(r.read())["connections"] - 1  # this request's own connection
+            urls = [srv.base + "/status/200?i=%d" % i for i in range(3)]
+            # back to back: one kept-alive connection serves all three
+            code, recs, err = run(["--progress=none", "-j", "1"] + urls)
+            self.assertEqual(code, 0, err)
+            self.assertEqual([r["status"] for r in recs], [200] * 3)
+            self.assertEqual(connections(), 1)
+            # 333 ms apart: the server closes each idle connection first; the
+            # next request notices and connects again
+            code, recs, err = run(["--progress=none", "-j", "1", "--rate", "3"] + urls)
+            self.assertEqual(code, 0, err)
+            self.assertEqual([r["status"] for r in recs], [200] * 3)
+            self.assertEqual(connections(), 1 + 1 + 3)
+        finally:
+            srv.stop()
 
     def test_gzip_decoded_and_bomb_stopped(self):
         code, recs, _ = run(["-q", self.b + "/gzip?size=50000"])
