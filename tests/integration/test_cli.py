@@ -656,6 +656,18 @@ output = %(t)s/later.jsonl
         code, _, err = run(["-q", "--warc-file", "/nonexistent-dir/x", self.b + "/page/a"])
         self.assertEqual(code, 3)
         self.assertIn("cannot create WARC", err)
+        # a recursive crawl archives robots.txt and the sitemaps it read too
+        srv = Server()
+        try:
+            name3 = os.path.join(self.tmp, "site")
+            code, _, err = run(["-q", "-r", "-l", "2", "--warc-file", name3, "-o", os.devnull, srv.base + "/site/"])
+            self.assertEqual(code, 0, err)
+            s = self.validate_warc([name3 + "-00000.warc.gz"])
+            self.assertEqual(s["errors"], [])
+            for u in ("/robots.txt", "/site/sitemap-index.xml", "/site/sitemap1.xml.gz", "/site/", "/site/a.html"):
+                self.assertIn(srv.base + u, s["responses"])
+        finally:
+            srv.stop()
 
     # ---- durable state: kill and resume ------------------------------------------------------------
     def kill_resume_loop(self, args, out, sig, rounds, seed):
