@@ -76,6 +76,8 @@ typedef struct co_post {
     void (*fn)(struct co_post *node);
 } co_post;
 void co_loop_post(co_loop *loop, co_post *node);
+/* Post a chain first..last (linked through next) at once: one wake-up. */
+void co_loop_post_chain(co_loop *loop, co_post *first, co_post *last);
 
 /* Spawn a task on the current loop (like asyncio.create_task). The task starts
  * at the loop's next turn. Returns NULL when memory or stacks run out. */

@@ -6,6 +6,11 @@
  * and exactly that task resumes. Submission is bounded: at most max_pending
  * jobs are queued or running; further submitters wait (backpressure).
  *
+ * Workers run as SCHED_BATCH threads (they never preempt the loop when they
+ * wake) and post the completions of a burst of jobs together (when the
+ * queue runs dry, after 32 jobs or after 1 ms): on a shared core, a burst
+ * costs two thread switches instead of two per job.
+ *
  * Cancellation: a job still queued is withdrawn at once. A job already
  * running cannot be interrupted, so the cancelled task waits (shielded) until
  * the worker is done with it: the job's argument is never freed under a

@@ -519,16 +519,18 @@ int co_wait_for(co_task *t, int *result, int64_t timeout_ms)
 
 /* ---- cross-thread posts -------------------------------------------------- */
 
-void co_loop_post(co_loop *L, co_post *node)
+void co_loop_post(co_loop *L, co_post *node) { co_loop_post_chain(L, node, node); }
+
+void co_loop_post_chain(co_loop *L, co_post *first, co_post *last)
 {
-    node->next = NULL;
+    last->next = NULL;
     pthread_mutex_lock(&L->post_mu);
     bool was_empty = L->post_head == NULL;
     if (L->post_tail)
-        L->post_tail->next = node;
+        L->post_tail->next = first;
     else
-        L->post_head = node;
-    L->post_tail = node;
+        L->post_head = first;
+    L->post_tail = last;
     pthread_mutex_unlock(&L->post_mu);
     if (was_empty) {
         uint64_t one = 1;

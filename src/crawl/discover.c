@@ -270,14 +270,8 @@ bool discover_is_html(const http_resp *r)
     return n && *b == '<';
 }
 
-/* Pages up to this size are parsed on the loop: extracting the links of a
- * few KiB (~10 us) costs less than handing the page to an executor thread
- * and back (two thread wake-ups; when both share a core, two switches).
- * Measured in docs/performance.md. */
-#define EXTRACT_ON_LOOP_MAX (16 * 1024)
-
-/* Extract the page's links (off the loop when it is large) and queue them.
- * Returns how many links the page had. */
+/* Extract the page's links on the executor (never on the loop) and queue
+ * them. Returns how many links the page had. */
 int discover_follow_links(engine *E, const char *page_url, const http_resp *resp, int depth)
 {
     const fetcher_cfg *c = E->cfg;
@@ -289,13 +283,8 @@ int discover_follow_links(engine *E, const char *page_url, const http_resp *resp
                      .follow_nofollow = c->follow_nofollow,
                      .max_links = c->max_links_per_page > 0 ? (size_t)c->max_links_per_page : 0,
                      .loop_thread = pthread_self()};
-    int st = 0;
-    if (resp->bytes <= EXTRACT_ON_LOOP_MAX) {
-        extract_fn(&j);
-    } else {
-        void *ignored;
-        st = co_exec_run(E->exec, extract_fn, &j, &ignored);
-    }
+    void *ignored;
+    int st = co_exec_run(E->exec, extract_fn, &j, &ignored);
     if (st == 0) {
         E->pages_extracted++;
         E->pages_extracted_off_loop += j.on_worker;

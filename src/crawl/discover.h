@@ -1,7 +1,7 @@
 /* discover: what a recursive crawl fetches. Scope (hosts, sites,
  * domains, accept/reject patterns), traps and limits decide whether a link
- * is queued; links are extracted (on the loop for small pages, on the
- * executor for large ones) and resolved; robots.txt is fetched once per
+ * is queued; links are extracted and resolved on the executor, never on
+ * the loop; robots.txt is fetched once per
  * origin before anything else there; sitemaps (from --sitemap or
  * robots.txt) are read in their own tasks.
  *
