@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@ typedef struct conn_host {
     long conns;        /* sockets open */
     long active;       /* transfers in flight */
     bool multiplexed;  /* answered over HTTP/2 or 3: always look for reuse */
+    bool proto_known;  /* a response came: multiplexed is known */
 } conn_host;
 
 typedef struct sock_slot {
@@ -729,19 +731,24 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
         r->started_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
     }
     op.host = conn_host_get(c, bare, port);
+    /* Until an https origin has answered, it may speak HTTP/2: let libcurl
+     * wait for the first connection (PIPEWAIT) and multiplex over it. */
+    bool may_multiplex = op.host && (op.host->multiplexed || (!op.host->proto_known && o->http_version != 11 &&
+                                                               strncasecmp(req->url, "https:", 6) == 0));
     /* No idle connection to this host can exist: skip the reuse search. */
-    bool fresh = op.host && !op.host->multiplexed && op.host->conns <= op.host->active &&
-                 !use_proxy && o->max_per_host_conns == 0;
+    bool fresh = op.host && !may_multiplex && op.host->conns <= op.host->active && !use_proxy &&
+                 o->max_per_host_conns == 0;
     curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
     /* libcurl 7.88 walks every cached connection when a transfer that left
      * its connection open is removed (the connect-only sweep in
      * curl_multi_remove_handle): parking connections nobody will reuse makes
      * the end of a wide run quadratic. So a connection is closed when done if
-     * the caller says no request will follow, or if it is new and
-     * HTTP_KEEP_CONNS connections are already open (as nginx caps its cached
-     * upstream connections). */
-    bool opens = op.host && !op.host->multiplexed && op.host->conns <= op.host->active;
-    bool close_after = req->no_reuse || (opens && c->conns >= HTTP_KEEP_CONNS);
+     * the caller says no request will follow (unless it may be an HTTP/2
+     * connection other requests share), or if it is new and HTTP_KEEP_CONNS
+     * connections are already open (as nginx caps its cached upstream
+     * connections). */
+    bool opens = op.host && !may_multiplex && op.host->conns <= op.host->active;
+    bool close_after = (req->no_reuse && !may_multiplex) || (opens && c->conns >= HTTP_KEEP_CONNS);
     curl_easy_setopt(e, CURLOPT_FORBID_REUSE, close_after ? 1L : 0L);
     if (op.host)
         op.host->active++;
@@ -787,8 +794,10 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
         buf_add(r->remote_ip, sizeof r->remote_ip, &il, s);
     }
     curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &ver);
-    if (op.host && ver >= CURL_HTTP_VERSION_2_0)
-        op.host->multiplexed = true;
+    if (op.host && ver) {
+        op.host->proto_known = true;
+        op.host->multiplexed = ver >= CURL_HTTP_VERSION_2_0;
+    }
     r->http_version = ver == CURL_HTTP_VERSION_1_0 ? "1.0"
                     : ver == CURL_HTTP_VERSION_1_1 ? "1.1"
                     : ver == CURL_HTTP_VERSION_2_0 ? "2"

@@ -186,7 +186,7 @@ class CrawlTest(unittest.TestCase):
         self.assertEqual(recs[0]["error"]["kind"], "recv")
 
     def test_connections_reused_and_idle_close_survived(self):
-        srv = Server(args=["--idle-timeout-ms", "150"])
+        srv = Server(args=["--idle-timeout-ms", "400"])
         try:
             def connections():
                 with urllib.request.urlopen(srv.base + "/stats") as r:
@@ -197,9 +197,9 @@ class CrawlTest(unittest.TestCase):
             self.assertEqual(code, 0, err)
             self.assertEqual([r["status"] for r in recs], [200] * 3)
             self.assertEqual(connections(), 1)
-            # 333 ms apart: the server closes each idle connection first; the
+            # a second apart: the server closes each idle connection first; the
             # next request notices and connects again
-            code, recs, err = run(["--progress=none", "-j", "1", "--rate", "3"] + urls)
+            code, recs, err = run(["--progress=none", "-j", "1", "--rate", "1"] + urls)
             self.assertEqual(code, 0, err)
             self.assertEqual([r["status"] for r in recs], [200] * 3)
             self.assertEqual(connections(), 1 + 1 + 3)
@@ -789,6 +789,62 @@ output = %(t)s/later.jsonl
         finally:
             p.stdin.close()
             p.wait(10)
+
+    def test_http2_multiplexed_over_tls(self):
+        # nghttpd (nghttp2's HTTP/2 server, TLS with a self-signed certificate)
+        # bound to 127.0.0.1; its verbose log names the session of every request
+        nghttpd = shutil.which("nghttpd")
+        if not nghttpd or not shutil.which("openssl"):
+            if os.environ.get("CI"):
+                self.fail("nghttpd and openssl are needed (scripts/deps.sh installs them)")
+            self.skipTest("nghttpd or openssl not installed")
+        d = os.path.join(self.tmp, "h2")
+        os.makedirs(os.path.join(d, "www"))
+        key, crt = os.path.join(d, "k.pem"), os.path.join(d, "c.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt,
+                        "-days", "1", "-subj", "/CN=localhost"], check=True, capture_output=True)
+        for i in range(20):
+            with open(os.path.join(d, "www", "f%d.html" % i), "w") as f:
+                f.write("<html><body>file %d</body></html>\n" % i)
+        import socket
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        log = open(os.path.join(d, "nghttpd.log"), "w")
+        srv = subprocess.Popen([nghttpd, "-v", "-a", "127.0.0.1", "-d", os.path.join(d, "www"), str(port), key, crt],
+                               stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.time() + 10
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), 0.2).close()
+                    break
+                except OSError:
+                    self.assertLess(time.time(), deadline, "nghttpd did not start")
+                    time.sleep(0.05)
+            urls = ["https://localhost:%d/f%d.html" % (port, i) for i in range(20)]
+            code, recs, err = run(["-q", "--insecure", "-j", "20"] + urls)
+            self.assertEqual(code, 0, err)
+            self.assertEqual(len(recs), 20)
+            for r in recs:
+                n = int(re.search(r"f(\d+)\.html", r["url"]).group(1))
+                body = "<html><body>file %d</body></html>\n" % n
+                self.assertEqual((r["status"], r["http_version"], r["bytes"]), (200, "2", len(body)), r)
+        finally:
+            srv.terminate()
+            srv.wait(10)
+            log.close()
+        sessions = {}
+        with open(os.path.join(d, "nghttpd.log")) as f:
+            for line in f:
+                m = re.match(r"\[id=(\d+)\].*recv \(stream_id=\d+\) :path: (/f\d+\.html)", line)
+                if m:
+                    sessions.setdefault(m.group(1), []).append(m.group(2))
+        # the twenty requests (the connection probe above made no request)
+        self.assertEqual(sum(len(v) for v in sessions.values()), 20, sessions)
+        # all of them multiplexed over one connection
+        self.assertEqual(len(sessions), 1, sessions)
 
     # ---- long lists, progress, summary ---------------------------------------------------------
     def test_long_list_memory_flat(self):
