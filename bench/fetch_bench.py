@@ -4,12 +4,14 @@
 Serves a generated site with nginx on 127.0.0.1 (pinned to CPU 1) and runs,
 each pinned to CPU 0:
   wrk (the ceiling), crawl, curl --parallel, wget2, aria2c, Python aiohttp
-fetching the same URL list at concurrency 100; then crawl (and aiohttp, and
-curl --parallel, which caps at 300 transfers) making 10,000 concurrent
-requests to an endpoint that answers after 1 second (the project's test server).
+fetching the same URL list at concurrency 100; then crawl and aiohttp making
+10,000 concurrent requests to an endpoint that answers after 1 second (the
+project's test server; curl --parallel is left out there: it caps at 300
+transfers). crawl, curl and wget2 run --rounds times, interleaved, and the
+median counts (this VM is noisy); wrk, aria2c and aiohttp run once.
 Reports wall time, requests/s, peak RSS and CPU for each, and ratios.
 
-Usage: bench/fetch_bench.py [--urls N] [--slow N] [--build DIR] [--skip-peers]
+Usage: bench/fetch_bench.py [--urls N] [--slow N] [--rounds N] [--build DIR] [--skip-peers]
 Needs: nginx-light wrk wget2 aria2 python3-aiohttp curl (bench/run.sh installs them).
 Traffic goes to 127.0.0.1 only, with bounded request counts.
 """
@@ -73,6 +75,25 @@ def measure(name, argv, stdin=None, env=None):
             "cpu": ru.ru_utime + ru.ru_stime, "rc": p.returncode, "err": err[-400:]}
 
 
+def median_runs(clients, rounds):
+    """Run each (name, argv) `rounds` times, interleaved (A B C A B C ...) so
+    that a noisy moment hits every client alike; return one row per client
+    with the median wall time (and the largest RSS and median CPU)."""
+    runs = {name: [] for name, _ in clients}
+    for _ in range(rounds):
+        for name, argv in clients:
+            runs[name].append(measure(name, argv))
+    rows = []
+    for name, _ in clients:
+        rs = sorted(runs[name], key=lambda r: r["wall"])
+        mid = dict(rs[len(rs) // 2])
+        mid["rss_mib"] = max(r["rss_mib"] for r in rs)
+        mid["rc"] = max(r["rc"] for r in rs)
+        mid["walls"] = [r["wall"] for r in runs[name]]
+        rows.append(mid)
+    return rows
+
+
 def table(title, rows, n, ref_names):
     print("\n" + title)
     print("%-22s %9s %10s %10s %9s %8s  %s" % ("client", "wall s", "req/s", "peak MiB", "CPU s", "rc", "ratios"))
@@ -89,6 +110,7 @@ def main():
     ap.add_argument("--slow", type=int, default=10000)
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build"))
     ap.add_argument("--skip-peers", action="store_true")
+    ap.add_argument("--rounds", type=int, default=3, help="runs of each fast client; the median counts")
     a = ap.parse_args()
     crawl = os.path.abspath(os.path.join(a.build, "crawl"))
     testserver = os.path.abspath(os.path.join(a.build, "tests", "testserver"))
@@ -123,33 +145,38 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 60;
         dl = os.path.join(tmp, "dl")
         os.makedirs(dl)
 
-        rows = []
-        rows.append(measure("wrk -t1 -c100", ["wrk", "-t1", "-c100", "-d5s", urls[0]]))
-        # wrk ran for 5 s: get its request count from its own report
-        w = subprocess.run(["taskset", "-c", "0", "wrk", "-t1", "-c100", "-d5s", urls[0]], capture_output=True, text=True)
+        # wrk, the ceiling: a warm-up run, then the one whose report counts
         wrk_rate = 0.0
+        for _ in range(2):
+            w = subprocess.run(["taskset", "-c", "0", "wrk", "-t1", "-c100", "-d5s", urls[0]], capture_output=True,
+                               text=True)
         for line in w.stdout.splitlines():
             if line.startswith("Requests/sec:"):
                 wrk_rate = float(line.split()[1])
-        rows = []
-        rows.append(measure("crawl -j100", [crawl, "-q", "-j", "100", "-i", ulist, "-o", out]))
-        with open(out) as f:
-            recs = sum(1 for _ in f)
+        clients = [("crawl -j100", [crawl, "-q", "-j", "100", "-i", ulist, "-o", out])]
         if not a.skip_peers:
             cfg = os.path.join(tmp, "curl.cfg")
             with open(cfg, "w") as f:
                 for u in urls:
                     f.write('url = "%s"\noutput = "/dev/null"\n' % u)
-            rows.append(measure("curl --parallel 100", ["curl", "-s", "--parallel", "--parallel-max", "100", "-K", cfg]))
-            rows.append(measure("wget2 100 threads", ["wget2", "-q", "--max-threads=100", "--no-robots", "-i", ulist,
-                                                      "-O", "/dev/null"]))
+            clients.append(("curl --parallel 100", ["curl", "-s", "--parallel", "--parallel-max", "100", "-K", cfg]))
+            clients.append(("wget2 100 threads", ["wget2", "-q", "--max-threads=100", "--no-robots", "-i", ulist,
+                                                  "-O", "/dev/null"]))
+        rows = median_runs(clients, a.rounds)
+        with open(out) as f:
+            recs = sum(1 for _ in f)
+        if not a.skip_peers:  # slow peers: once
             rows.append(measure("aria2c -j100", ["aria2c", "-q", "-j", "100", "-i", ulist, "-d", dl,
                                                   "--allow-overwrite=true", "--auto-file-renaming=false",
                                                   "--max-connection-per-server=16", "--file-allocation=none"]))
             rows.append(measure("python aiohttp 100", ["/usr/bin/python3", os.path.join(HERE, "aiohttp_fetch.py"),
                                                         ulist, "100"]))
         n = a.urls
-        print("machine: %s, %d CPUs; nginx on CPU 1, clients on CPU 0" % (os.uname().release, os.cpu_count()))
+        print("machine: %s, %d CPUs; nginx on CPU 1, clients on CPU 0; median of %d interleaved runs for crawl, "
+              "curl and wget2" % (os.uname().release, os.cpu_count(), a.rounds))
+        for r in rows:
+            if "walls" in r:
+                print("  %-22s runs: %s s" % (r["name"], " ".join("%.2f" % x for x in r["walls"])))
         print("crawl wrote %d records for %d URLs" % (recs, n))
         table("%d URLs, concurrency 100" % n, rows, n, ["crawl -j100", "curl --parallel 100"])
         crawl_rate = n / rows[0]["wall"]
@@ -170,8 +197,9 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 60;
         slist = os.path.join(tmp, "slow.txt")
         with open(slist, "w") as f:
             f.write("\n".join(slow) + "\n")
-        rows = [measure("crawl -j%d" % a.slow, [crawl, "-q", "-j", str(a.slow), "--timeout", "60s",
-                                                  "-i", slist, "-o", out])]
+        rows = median_runs([("crawl -j%d" % a.slow, [crawl, "-q", "-j", str(a.slow), "--timeout", "60s",
+                                                       "-i", slist, "-o", out])], a.rounds)
+        print("  %-22s runs: %s s" % (rows[0]["name"], " ".join("%.2f" % x for x in rows[0]["walls"])))
         with open(out) as f:
             ok = sum(1 for l in f if '"status":200' in l)
         if not a.skip_peers:
@@ -180,7 +208,7 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 60;
         table("%d concurrent requests to a 1-second endpoint" % a.slow, rows, a.slow, ["crawl -j%d" % a.slow])
         print("crawl: %d of %d answered 200" % (ok, a.slow))
         print("slow_wall_s=%.2f" % rows[0]["wall"])
-        print("slow_peak_rss_mib=%.1f" % rows[0]["rss_mib"])
+        print("slow_peak_rss_mib=%.1f (largest of the runs)" % rows[0]["rss_mib"])
     finally:
         stop_all(procs, tmp)
 
