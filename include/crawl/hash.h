@@ -1,6 +1,8 @@
-/* hash: FNV-1a, the one string hash behind every table in crawl (DNS cache,
- * hosts, frontier origins, connection counters, the seen set) and the hash
- * suffix of shortened file names. Header-only, pure, any thread. */
+/* hash: FNV-1a, the string hash behind crawl's small tables (DNS cache,
+ * hosts, frontier origins, connection counters, cached directories) and the
+ * hash suffix of shortened file names. The seen set, which hashes every
+ * discovered URL, uses XXH3 (libxxhash) instead. Header-only, pure, any
+ * thread. */
 #ifndef CRAWL_HASH_H
 #define CRAWL_HASH_H
 

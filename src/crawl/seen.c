@@ -1,21 +1,16 @@
 /* seen: see seen.h. */
 #include "seen.h"
-#include "crawl/hash.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
-/* 64-bit hash: FNV-1a over the bytes, then a SplitMix64 finalizer to spread
- * the bits for the table index. */
+/* 64-bit hash: XXH3 (libxxhash), well mixed in every bit, so the low bits
+ * index the table directly. */
 uint64_t seen_hash(const char *url, size_t len)
 {
-    uint64_t h = crawl_hash(url, len);
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebULL;
-    h ^= h >> 31;
+    uint64_t h = XXH3_64bits(url, len);
     return h ? h : 1;
 }
 
