@@ -38,6 +38,7 @@ typedef struct host_state {
     co_sem sem;
     tbucket tb;
     int64_t not_before_ns; /* per-host backoff after 429/503 */
+    long waiting;          /* workers waiting for a --max-per-host slot here */
 } host_state;
 
 typedef struct engine {

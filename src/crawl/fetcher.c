@@ -93,7 +93,9 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
     bool have_slot = false;
     int st = 0;
     if (hs && c->max_per_host > 0) {
+        hs->waiting++;
         st = co_sem_acquire(&hs->sem, CO_FOREVER);
+        hs->waiting--;
         have_slot = st == 0;
     }
 
@@ -105,9 +107,13 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
                     .keep_body = (c->directory_prefix != NULL && !c->spider) || extract};
     if (pg) /* a discovered link may not reach private addresses; a seed may */
         req.explicit_host = discover_is_seed_host(E, host);
-    /* The list is read to its end and idle workers will take what is queued
-     * at once: no later request can reuse this connection. */
-    if (!pg && E->input_eof && co_queue_len(&E->q) <= (size_t)c->concurrency - E->busy)
+    /* No later request can reuse this connection when the list is read to its
+     * end and idle workers will take what is queued at once. With a per-host
+     * limit those workers may queue up for this host's slots instead, so
+     * then everything must be taken and nobody waiting for a slot here. */
+    size_t queued = co_queue_len(&E->q), idle = (size_t)c->concurrency - E->busy;
+    if (!pg && E->input_eof &&
+        (c->max_per_host > 0 ? queued == 0 && (!hs || hs->waiting == 0) : queued <= idle))
         req.no_reuse = true;
     http_resp resp;
     memset(&resp, 0, sizeof resp);

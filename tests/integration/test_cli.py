@@ -188,21 +188,34 @@ class CrawlTest(unittest.TestCase):
     def test_connections_reused_and_idle_close_survived(self):
         srv = Server(args=["--idle-timeout-ms", "400"])
         try:
-            def connections():
+            seen = [0]
+
+            def new_connections():
+                """Connections the server accepted since the last call (not
+                counting the one that asks)."""
                 with urllib.request.urlopen(srv.base + "/stats") as r:
-                    return json.loads(r.read())["connections"] - 1  # this request's own connection
+                    total = json.loads(r.read())["connections"]
+                n = total - seen[0] - 1
+                seen[0] = total
+                return n
+            new_connections()
             urls = [srv.base + "/status/200?i=%d" % i for i in range(3)]
             # back to back: one kept-alive connection serves all three
             code, recs, err = run(["--progress=none", "-j", "1"] + urls)
             self.assertEqual(code, 0, err)
             self.assertEqual([r["status"] for r in recs], [200] * 3)
-            self.assertEqual(connections(), 1)
+            self.assertEqual(new_connections(), 1)
+            # four workers, one slot at the host: the requests queue up for the
+            # slot and take turns on one connection
+            code, recs, err = run(["--progress=none", "-j", "4", "--max-per-host", "1"] + urls + [srv.base + "/status/200"])
+            self.assertEqual(code, 0, err)
+            self.assertEqual(new_connections(), 1)
             # a second apart: the server closes each idle connection first; the
             # next request notices and connects again
             code, recs, err = run(["--progress=none", "-j", "1", "--rate", "1"] + urls)
             self.assertEqual(code, 0, err)
             self.assertEqual([r["status"] for r in recs], [200] * 3)
-            self.assertEqual(connections(), 1 + 1 + 3)
+            self.assertEqual(new_connections(), 3)
         finally:
             srv.stop()
 
