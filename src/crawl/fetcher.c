@@ -110,9 +110,10 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
     /* No later request can reuse this connection when the list is read to its
      * end and idle workers will take what is queued at once. With a per-host
      * limit those workers may queue up for this host's slots instead, so
-     * then everything must be taken and nobody waiting for a slot here. */
+     * then everything must be taken and nobody waiting for a slot here.
+     * Rate-limited runs keep their connections: requests wait their turn. */
     size_t queued = co_queue_len(&E->q), idle = (size_t)c->concurrency - E->busy;
-    if (!pg && E->input_eof &&
+    if (!pg && E->input_eof && c->rate <= 0 && c->host_rate <= 0 &&
         (c->max_per_host > 0 ? queued == 0 && (!hs || hs->waiting == 0) : queued <= idle))
         req.no_reuse = true;
     http_resp resp;
