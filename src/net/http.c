@@ -755,6 +755,8 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
 
     if (curl_multi_add_handle(c->multi, e) != CURLM_OK) {
         fail(r, HTTP_E_INTERNAL, "could not start the transfer");
+        if (op.host)
+            op.host->active--;
         easy_put(c, e);
         curl_slist_free_all(pins);
         goto out_url;
