@@ -12,7 +12,10 @@ median counts (this VM is noisy); wrk, aria2c and aiohttp run once.
 Reports wall time, requests/s, peak RSS and CPU for each, and ratios.
 
 Usage: bench/fetch_bench.py [--urls N] [--slow N] [--rounds N] [--build DIR] [--skip-peers]
-Needs: nginx-light wrk wget2 aria2 python3-aiohttp curl (bench/run.sh installs them).
+Then the same list over HTTP/2 + TLS from nghttpd (crawl, curl --parallel, and
+h2load as the ceiling).
+Needs: nginx-light wrk wget2 aria2 python3-aiohttp curl nghttp2-server
+nghttp2-client (bench/run.sh installs them).
 Traffic goes to 127.0.0.1 only, with bounded request counts.
 """
 import argparse
@@ -187,6 +190,48 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 60;
             print("crawl_vs_fastest_peer=%.2f" % (crawl_rate / max(peers)))
         if wrk_rate:
             print("crawl_vs_wrk=%.2f" % (crawl_rate / wrk_rate))
+
+        # HTTP/2 over TLS: nghttpd (CPU 1) serves the same pages; one
+        # multiplexed connection, 100 streams at a time
+        if shutil.which("nghttpd") and shutil.which("h2load") and shutil.which("openssl"):
+            key, crt = os.path.join(tmp, "k.pem"), os.path.join(tmp, "c.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt,
+                            "-days", "1", "-subj", "/CN=localhost"], check=True, capture_output=True)
+            hport = free_port()
+            procs.append(subprocess.Popen(["taskset", "-c", "1", "nghttpd", "-a", "127.0.0.1", "-d", site, str(hport),
+                                           key, crt], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL))
+            wait_port(hport)
+            hurls = ["https://localhost:%d/p/%d.html" % (hport, i) for i in range(a.urls)]
+            hlist = os.path.join(tmp, "h2urls.txt")
+            with open(hlist, "w") as f:
+                f.write("\n".join(hurls) + "\n")
+            hcfg = os.path.join(tmp, "h2curl.cfg")
+            with open(hcfg, "w") as f:
+                for u in hurls:
+                    f.write('url = "%s"\noutput = "/dev/null"\n' % u)
+            h = subprocess.run(["taskset", "-c", "0", "h2load", "-n", str(a.urls), "-c", "1", "-m", "100", hurls[0]],
+                               capture_output=True, text=True)
+            h2load_rate = 0.0
+            for line in h.stdout.splitlines():
+                if line.startswith("finished in"):
+                    h2load_rate = float(line.split(",")[1].split()[0])
+            clients = [("crawl -j100 (h2)", [crawl, "-q", "--insecure", "-j", "100", "-i", hlist, "-o", out])]
+            if not a.skip_peers:
+                clients.append(("curl --parallel (h2)", ["curl", "-sk", "--parallel", "--parallel-max", "100", "-K",
+                                                         hcfg]))
+            rows = median_runs(clients, a.rounds)
+            with open(out) as f:
+                h2recs = sum(1 for l in f if '"http_version":"2"' in l)
+            for r in rows:
+                print("  %-22s runs: %s s" % (r["name"], " ".join("%.2f" % x for x in r["walls"])))
+            table("%d URLs over HTTP/2 + TLS, one connection, 100 streams" % a.urls, rows, a.urls,
+                  ["crawl -j100 (h2)", "curl --parallel (h2)"])
+            print("crawl: %d of %d records over HTTP/2" % (h2recs, a.urls))
+            print("h2load -c1 -m100 (one URL, ceiling): %.0f req/s" % h2load_rate)
+            print("h2_crawl_rps=%.0f" % (a.urls / rows[0]["wall"]))
+        else:
+            print("\n(HTTP/2 part skipped: needs nghttpd and h2load, Debian's nghttp2-server and nghttp2-client)")
 
         # 10,000 concurrent requests to a 1-second endpoint
         sp = subprocess.Popen(["taskset", "-c", "1", testserver, "--backlog", "20000"], stdin=subprocess.PIPE,
