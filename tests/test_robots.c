@@ -69,22 +69,11 @@ START_TEST(test_size_limit)
 }
 END_TEST
 
-static const char *testdata(const char *file, char *buf, size_t len)
-{
-    const char *dir = getenv("CRAWL_TESTDATA");
-    snprintf(buf, len, "%s/%s", dir ? dir : CRAWL_DEFAULT_TESTDATA, file);
-    return buf;
-}
-
 START_TEST(test_rfc9309_conformance)
 {
-    char path[4096];
-    json_error_t jerr;
-    json_t *cases = json_load_file(testdata("robots_cases.json", path, sizeof path), 0, &jerr);
-    if (!cases) {
-        fprintf(stderr, "robots conformance: %s not found, skipped\n", path);
+    json_t *cases = testdata_load("robots_cases.json", 0, "robots");
+    if (!cases)
         return;
-    }
     size_t i, pass = 0, total = json_array_size(cases);
     json_t *c;
     json_array_foreach(cases, i, c)

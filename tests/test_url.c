@@ -62,14 +62,9 @@ END_TEST
 
 START_TEST(test_wpt_conformance)
 {
-    const char *dir = getenv("CRAWL_TESTDATA");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/url_cases.json", dir ? dir : CRAWL_DEFAULT_TESTDATA);
-    json_t *cases = json_load_file(path, JSON_ALLOW_NUL, NULL);
-    if (!cases) {
-        fprintf(stderr, "URL conformance: %s not found, skipped\n", path);
+    json_t *cases = testdata_load("url_cases.json", JSON_ALLOW_NUL, "URL");
+    if (!cases)
         return;
-    }
     size_t i, pass = 0, total = json_array_size(cases);
     json_t *c;
     json_array_foreach(cases, i, c)

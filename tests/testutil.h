@@ -3,6 +3,8 @@
 #define CRAWL_TESTUTIL_H
 
 #include <check.h>
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "crawl/co.h"
@@ -19,6 +21,20 @@ static inline int run_suite(Suite *s)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* A file of conformance vectors from ../shared/testdata (or $CRAWL_TESTDATA),
+ * parsed with jansson's flags; NULL, with a note naming `what` on stderr,
+ * when it is not there (the caller skips its test). */
+static inline json_t *testdata_load(const char *file, size_t flags, const char *what)
+{
+    const char *dir = getenv("CRAWL_TESTDATA");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir ? dir : CRAWL_DEFAULT_TESTDATA, file);
+    json_t *j = json_load_file(path, flags, NULL);
+    if (!j)
+        fprintf(stderr, "%s conformance: %s not found, skipped\n", what, path);
+    return j;
 }
 
 #endif
