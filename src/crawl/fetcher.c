@@ -496,6 +496,19 @@ static void resume_url(void *ud, const char *url, int depth, const char *parent,
         frontier_push(&E->fr, h, strdup(url), parent ? strdup(parent) : NULL, depth);
 }
 
+/* Compile an optional --accept-regex/--reject-regex pattern (NULL: none). */
+static int compile_pattern(regex_t *re, bool *have, const char *pattern, const char *option)
+{
+    if (!pattern)
+        return 0;
+    if (regcomp(re, pattern, REG_EXTENDED | REG_NOSUB) != 0) {
+        fprintf(stderr, "crawl: %s '%s' is not a valid regular expression\n", option, pattern);
+        return -EINVAL;
+    }
+    *have = true;
+    return 0;
+}
+
 static int setup(engine *E)
 {
     const fetcher_cfg *c = E->cfg;
@@ -571,22 +584,9 @@ static int setup(engine *E)
         if (c->same_site && !E->psl)
             fprintf(stderr,
                     "crawl: warning: no public suffix list built in; --same-site compares whole hosts\n");
-        if (c->accept_regex) {
-            if (regcomp(&E->accept_re, c->accept_regex, REG_EXTENDED | REG_NOSUB) != 0) {
-                fprintf(stderr, "crawl: --accept-regex '%s' is not a valid regular expression\n",
-                        c->accept_regex);
-                return EXIT_USAGE;
-            }
-            E->have_accept = true;
-        }
-        if (c->reject_regex) {
-            if (regcomp(&E->reject_re, c->reject_regex, REG_EXTENDED | REG_NOSUB) != 0) {
-                fprintf(stderr, "crawl: --reject-regex '%s' is not a valid regular expression\n",
-                        c->reject_regex);
-                return EXIT_USAGE;
-            }
-            E->have_reject = true;
-        }
+        if (compile_pattern(&E->accept_re, &E->have_accept, c->accept_regex, "--accept-regex") < 0 ||
+            compile_pattern(&E->reject_re, &E->have_reject, c->reject_regex, "--reject-regex") < 0)
+            return EXIT_USAGE;
     }
     if (c->state_dir) {
         if (!c->output || strcmp(c->output, "-") == 0) {

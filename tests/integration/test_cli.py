@@ -273,6 +273,10 @@ class CrawlTest(unittest.TestCase):
         self.assertEqual(run(["--timeout", "soon", self.b])[0], 2)
         self.assertEqual(run(["-j", "0", self.b])[0], 2)
         self.assertEqual(run([])[0], 2)
+        for opt in ("--accept-regex", "--reject-regex"):  # refused before any fetch
+            code, recs, err = run(["-r", opt, "a(b", self.b + "/site/"])
+            self.assertEqual((code, recs), (2, []), err)
+            self.assertIn("crawl: %s 'a(b' is not a valid regular expression" % opt, err)
         p = subprocess.run([CRAWL, "--help"], capture_output=True, text=True)
         self.assertEqual(p.returncode, 0)
         for opt in ("--input-file", "--concurrency", "--max-body", "--directory-prefix", "Exit status"):
