@@ -127,17 +127,26 @@ static char *ascii_copy(const char *s)
     return b;
 }
 
+/* Put n (a new reference; NULL: out of memory) under key in obj and
+ * remember it as the key's current value *slot. */
+static int put_node(json_t *obj, const char *key, json_t **slot, json_t *n)
+{
+    if (!n || json_object_set_new(obj, key, n) < 0)
+        return -ENOMEM;
+    *slot = n;
+    return 0;
+}
+
+static int put_null(json_t *obj, const char *key, json_t **slot)
+{
+    return json_is_null(*slot) ? 0 : put_node(obj, key, slot, json_null());
+}
+
 /* Show string v (NULL = null) under key in obj, whose current value is *slot. */
 static int put_str(json_t *obj, const char *key, json_t **slot, const char *v)
 {
-    if (!v) {
-        if (!json_is_null(*slot)) {
-            if (json_object_set(obj, key, json_null()) < 0)
-                return -ENOMEM;
-            *slot = json_null();
-        }
-        return 0;
-    }
+    if (!v)
+        return put_null(obj, key, slot);
     if (json_is_string(*slot) && json_string_set(*slot, v) == 0)
         return 0;
     json_t *n = json_string(v);
@@ -146,40 +155,24 @@ static int put_str(json_t *obj, const char *key, json_t **slot, const char *v)
         n = a ? json_string(a) : NULL;
         free(a);
     }
-    if (!n || json_object_set_new(obj, key, n) < 0)
-        return -ENOMEM;
-    *slot = n;
-    return 0;
+    return put_node(obj, key, slot, n);
 }
 
 /* Show integer v under key, or null when is_null. */
 static int put_int(json_t *obj, const char *key, json_t **slot, json_int_t v, bool is_null)
 {
-    if (is_null) {
-        if (!json_is_null(*slot)) {
-            if (json_object_set(obj, key, json_null()) < 0)
-                return -ENOMEM;
-            *slot = json_null();
-        }
-        return 0;
-    }
+    if (is_null)
+        return put_null(obj, key, slot);
     if (json_is_integer(*slot))
         return json_integer_set(*slot, v) == 0 ? 0 : -ENOMEM;
-    json_t *n = json_integer(v);
-    if (!n || json_object_set_new(obj, key, n) < 0)
-        return -ENOMEM;
-    *slot = n;
-    return 0;
+    return put_node(obj, key, slot, json_integer(v));
 }
 
 static int put_bool(json_t *obj, const char *key, json_t **slot, bool v)
 {
     if (json_is_boolean(*slot) && json_is_true(*slot) == v)
         return 0;
-    if (json_object_set(obj, key, json_boolean(v)) < 0)
-        return -ENOMEM;
-    *slot = json_boolean(v);
-    return 0;
+    return put_node(obj, key, slot, json_boolean(v));
 }
 
 /* Times are shown to a tenth of a millisecond. */
@@ -243,18 +236,13 @@ static int fill(shape *s, const record *r)
     rc |= put_str(o, "url", &v[K_URL], r->url);
     rc |= put_str(o, "final_url", &v[K_FINAL_URL], r->final_url);
     rc |= put_int(o, "status", &v[K_STATUS], r->status, r->status == 0);
-    if (r->err_kind) {
-        if (v[K_ERROR] != s->err) {
-            if (json_object_set(o, "error", s->err) < 0)
-                return -ENOMEM;
-            v[K_ERROR] = s->err;
-        }
+    if (r->err_kind) { /* the shape's own {kind, message} object, shown again */
+        if (v[K_ERROR] != s->err)
+            rc |= put_node(o, "error", &v[K_ERROR], json_incref(s->err));
         rc |= put_str(s->err, "kind", &s->err_val[0], r->err_kind);
         rc |= put_str(s->err, "message", &s->err_val[1], r->err_msg);
-    } else if (v[K_ERROR] == s->err) {
-        if (json_object_set(o, "error", json_null()) < 0)
-            return -ENOMEM;
-        v[K_ERROR] = json_null();
+    } else {
+        rc |= put_null(o, "error", &v[K_ERROR]);
     }
     if (v[K_INPUT])
         rc |= put_str(o, "input", &v[K_INPUT], r->input);
