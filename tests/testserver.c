@@ -127,20 +127,24 @@ static const struct {
     {"/site/hidden.html", "text/html", "<html><body>only reachable through a nofollow page</body></html>"},
 };
 
+/* 200 with an HTML body, which is consumed. */
+static void send_html(struct evhttp_request *req, struct evbuffer *b)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/html");
+    evhttp_send_reply(req, 200, "OK", b);
+    evbuffer_free(b);
+}
+
 static bool site_page(struct evhttp_request *req, const char *path, const char *uri, int port)
 {
     if (strncmp(path, "/site/cal", 9) == 0) { /* a calendar: always a next month */
-        char buf[256];
         int m = 0;
         const char *q = strstr(uri, "month=");
         if (q)
             m = atoi(q + 6);
-        snprintf(buf, sizeof buf, "<html><body>month %d <a href='cal?month=%d'>next</a></body></html>", m, m + 1);
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/html");
         struct evbuffer *b = evbuffer_new();
-        evbuffer_add(b, buf, strlen(buf));
-        evhttp_send_reply(req, 200, "OK", b);
-        evbuffer_free(b);
+        evbuffer_add_printf(b, "<html><body>month %d <a href='cal?month=%d'>next</a></body></html>", m, m + 1);
+        send_html(req, b);
         return true;
     }
     if (strcmp(path, "/site/large.html") == 0) { /* a 34 KB page: a link after a lot of text */
@@ -149,18 +153,13 @@ static bool site_page(struct evhttp_request *req, const char *path, const char *
         for (int i = 0; i < 2000; i++)
             evbuffer_add_printf(b, "filler text %04d ", i);
         evbuffer_add_printf(b, "</p><a href='c/d.html'>d</a></body></html>");
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/html");
-        evhttp_send_reply(req, 200, "OK", b);
-        evbuffer_free(b);
+        send_html(req, b);
         return true;
     }
     if (strncmp(path, "/site/loop/", 11) == 0) { /* a trap: x/ under itself forever */
-        const char *body = "<html><body><a href='x/'>deeper</a></body></html>";
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "text/html");
         struct evbuffer *b = evbuffer_new();
-        evbuffer_add(b, body, strlen(body));
-        evhttp_send_reply(req, 200, "OK", b);
-        evbuffer_free(b);
+        evbuffer_add_printf(b, "<html><body><a href='x/'>deeper</a></body></html>");
+        send_html(req, b);
         return true;
     }
     for (size_t i = 0; i < sizeof site / sizeof site[0]; i++) {
