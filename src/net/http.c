@@ -735,9 +735,10 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
      * wait for the first connection (PIPEWAIT) and multiplex over it. */
     bool may_multiplex = op.host && (op.host->multiplexed || (!op.host->proto_known && o->http_version != 11 &&
                                                                strncasecmp(req->url, "https:", 6) == 0));
-    /* No idle connection to this host can exist: skip the reuse search. */
-    bool fresh = op.host && !may_multiplex && op.host->conns <= op.host->active && !use_proxy &&
-                 o->max_per_host_conns == 0;
+    /* No idle connection to this host can exist: this transfer opens one. */
+    bool opens = op.host && !may_multiplex && op.host->conns <= op.host->active;
+    /* ... so libcurl's reuse search can be skipped. */
+    bool fresh = opens && !use_proxy && o->max_per_host_conns == 0;
     curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
     /* libcurl 7.88 walks every cached connection when a transfer that left
      * its connection open is removed (the connect-only sweep in
@@ -747,7 +748,6 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
      * connection other requests share), or if it is new and HTTP_KEEP_CONNS
      * connections are already open (as nginx caps its cached upstream
      * connections). */
-    bool opens = op.host && !may_multiplex && op.host->conns <= op.host->active;
     bool close_after = (req->no_reuse && !may_multiplex) || (opens && c->conns >= HTTP_KEEP_CONNS);
     curl_easy_setopt(e, CURLOPT_FORBID_REUSE, close_after ? 1L : 0L);
     if (op.host)
