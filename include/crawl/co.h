@@ -65,7 +65,7 @@ int co_run(co_fn main_fn, void *arg, const co_config *cfg);
 co_loop *co_loop_current(void);
 /* The loop's libevent base, for modules that add their own events (curl, DNS). */
 struct event_base *co_loop_base(co_loop *loop);
-/* Monotonic clock in nanoseconds, as used for every deadline. */
+/* Monotonic clock in nanoseconds, as used for every deadline. Any thread. */
 int64_t co_now_ns(void);
 
 /* Thread-safe wake-up: run fn(node) on the loop thread soon. Callable from

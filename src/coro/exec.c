@@ -10,7 +10,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <time.h>
 
 enum { JOB_QUEUED, JOB_RUNNING, JOB_FINISHED };
 
@@ -18,12 +17,12 @@ enum { JOB_QUEUED, JOB_RUNNING, JOB_FINISHED };
 #define EXEC_POST_DELAY_NS 1000000 /* 1 ms */
 
 typedef struct exec_job {
-    co_dnode node;        /* in the pool's queue while JOB_QUEUED */
+    co_dnode node; /* in the pool's queue while JOB_QUEUED */
     void *(*fn)(void *);
     void *arg;
     void *result;
-    int state;            /* guarded by the pool mutex */
-    bool delivered;       /* loop thread only: the completion was posted and seen */
+    int state;      /* guarded by the pool mutex */
+    bool delivered; /* loop thread only: the completion was posted and seen */
     co_task *waiter;
     co_loop *loop;
     co_post post;
@@ -54,13 +53,6 @@ typedef struct done_batch {
     int64_t since_ns;
 } done_batch;
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void flush_done(done_batch *b)
 {
     if (b->n)
@@ -83,7 +75,8 @@ static void *worker_main(void *arg)
         /* Completions go out together when the queue runs dry, after
          * EXEC_POST_BATCH of them, or after EXEC_POST_DELAY_NS: one wake-up of
          * the loop for a burst of jobs instead of one per job. */
-        if (b.n && (co_dlist_empty(&ex->jobs) || b.n >= EXEC_POST_BATCH || mono_ns() - b.since_ns > EXEC_POST_DELAY_NS))
+        if (b.n && (co_dlist_empty(&ex->jobs) || b.n >= EXEC_POST_BATCH ||
+                    co_now_ns() - b.since_ns > EXEC_POST_DELAY_NS))
             flush_done(&b);
         while (co_dlist_empty(&ex->jobs) && !ex->stopping)
             pthread_cond_wait(&ex->cv, &ex->mu);
@@ -103,7 +96,7 @@ static void *worker_main(void *arg)
         if (!b.n) {
             b.loop = j->loop;
             b.first = &j->post;
-            b.since_ns = mono_ns();
+            b.since_ns = co_now_ns();
         } else {
             b.last->next = &j->post;
         }
@@ -148,7 +141,10 @@ co_exec *co_exec_new(int nthreads, size_t max_pending)
     return ex;
 }
 
-int co_exec_threads(const co_exec *ex) { return ex->nthreads; }
+int co_exec_threads(const co_exec *ex)
+{
+    return ex->nthreads;
+}
 
 int co_exec_run(co_exec *ex, void *(*fn)(void *), void *arg, void **result)
 {
@@ -157,8 +153,8 @@ int co_exec_run(co_exec *ex, void *(*fn)(void *), void *arg, void **result)
     int st = co_sem_acquire(&ex->slots, CO_FOREVER);
     if (st < 0)
         return st;
-    exec_job j = {.fn = fn, .arg = arg, .state = JOB_QUEUED, .waiter = co_current(),
-                  .loop = co_loop_current()};
+    exec_job j = {
+        .fn = fn, .arg = arg, .state = JOB_QUEUED, .waiter = co_current(), .loop = co_loop_current()};
     pthread_mutex_lock(&ex->mu);
     if (ex->stopping) {
         pthread_mutex_unlock(&ex->mu);
