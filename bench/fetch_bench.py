@@ -97,6 +97,26 @@ def median_runs(clients, rounds):
     return rows
 
 
+def print_runs(rows):
+    """Every run's wall time of the clients median_runs measured."""
+    for r in rows:
+        if "walls" in r:
+            print("  %-22s runs: %s s" % (r["name"], " ".join("%.2f" % x for x in r["walls"])))
+
+
+def write_list(path, urls):
+    """A URL list, one per line (crawl -i, wget2 -i, aria2c -i, aiohttp)."""
+    with open(path, "w") as f:
+        f.write("\n".join(urls) + "\n")
+
+
+def write_curl_cfg(path, urls):
+    """The same list as a curl -K config, every body to /dev/null."""
+    with open(path, "w") as f:
+        for u in urls:
+            f.write('url = "%s"\noutput = "/dev/null"\n' % u)
+
+
 def table(title, rows, n, ref_names):
     print("\n" + title)
     print("%-22s %9s %10s %10s %9s %8s  %s" % ("client", "wall s", "req/s", "peak MiB", "CPU s", "rc", "ratios"))
@@ -142,8 +162,7 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 60;
         base = "http://127.0.0.1:%d" % port
         urls = ["%s/p/%d.html" % (base, i) for i in range(a.urls)]
         ulist = os.path.join(tmp, "urls.txt")
-        with open(ulist, "w") as f:
-            f.write("\n".join(urls) + "\n")
+        write_list(ulist, urls)
         out = os.path.join(tmp, "out.jsonl")
         dl = os.path.join(tmp, "dl")
         os.makedirs(dl)
@@ -159,9 +178,7 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 60;
         clients = [("crawl -j100", [crawl, "-q", "-j", "100", "-i", ulist, "-o", out])]
         if not a.skip_peers:
             cfg = os.path.join(tmp, "curl.cfg")
-            with open(cfg, "w") as f:
-                for u in urls:
-                    f.write('url = "%s"\noutput = "/dev/null"\n' % u)
+            write_curl_cfg(cfg, urls)
             clients.append(("curl --parallel 100", ["curl", "-s", "--parallel", "--parallel-max", "100", "-K", cfg]))
             clients.append(("wget2 100 threads", ["wget2", "-q", "--max-threads=100", "--no-robots", "-i", ulist,
                                                   "-O", "/dev/null"]))
@@ -177,9 +194,7 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 60;
         n = a.urls
         print("machine: %s, %d CPUs; nginx on CPU 1, clients on CPU 0; median of %d interleaved runs for crawl, "
               "curl and wget2" % (os.uname().release, os.cpu_count(), a.rounds))
-        for r in rows:
-            if "walls" in r:
-                print("  %-22s runs: %s s" % (r["name"], " ".join("%.2f" % x for x in r["walls"])))
+        print_runs(rows)
         print("crawl wrote %d records for %d URLs" % (recs, n))
         table("%d URLs, concurrency 100" % n, rows, n, ["crawl -j100", "curl --parallel 100"])
         crawl_rate = n / rows[0]["wall"]
@@ -204,12 +219,9 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 60;
             wait_port(hport)
             hurls = ["https://localhost:%d/p/%d.html" % (hport, i) for i in range(a.urls)]
             hlist = os.path.join(tmp, "h2urls.txt")
-            with open(hlist, "w") as f:
-                f.write("\n".join(hurls) + "\n")
+            write_list(hlist, hurls)
             hcfg = os.path.join(tmp, "h2curl.cfg")
-            with open(hcfg, "w") as f:
-                for u in hurls:
-                    f.write('url = "%s"\noutput = "/dev/null"\n' % u)
+            write_curl_cfg(hcfg, hurls)
             h = subprocess.run(["taskset", "-c", "0", "h2load", "-n", str(a.urls), "-c", "1", "-m", "100", hurls[0]],
                                capture_output=True, text=True)
             h2load_rate = 0.0
@@ -223,8 +235,7 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 60;
             rows = median_runs(clients, a.rounds)
             with open(out) as f:
                 h2recs = sum(1 for l in f if '"http_version":"2"' in l)
-            for r in rows:
-                print("  %-22s runs: %s s" % (r["name"], " ".join("%.2f" % x for x in r["walls"])))
+            print_runs(rows)
             table("%d URLs over HTTP/2 + TLS, one connection, 100 streams" % a.urls, rows, a.urls,
                   ["crawl -j100 (h2)", "curl --parallel (h2)"])
             print("crawl: %d of %d records over HTTP/2" % (h2recs, a.urls))
@@ -240,11 +251,10 @@ http { access_log off; keepalive_requests 1000000; keepalive_timeout 60;
         sport = int(sp.stdout.readline().split()[1])
         slow = ["http://127.0.0.1:%d/delay/1000?i=%d" % (sport, i) for i in range(a.slow)]
         slist = os.path.join(tmp, "slow.txt")
-        with open(slist, "w") as f:
-            f.write("\n".join(slow) + "\n")
+        write_list(slist, slow)
         rows = median_runs([("crawl -j%d" % a.slow, [crawl, "-q", "-j", str(a.slow), "--timeout", "60s",
                                                        "-i", slist, "-o", out])], a.rounds)
-        print("  %-22s runs: %s s" % (rows[0]["name"], " ".join("%.2f" % x for x in rows[0]["walls"])))
+        print_runs(rows)
         with open(out) as f:
             ok = sum(1 for l in f if '"status":200' in l)
         if not a.skip_peers:
