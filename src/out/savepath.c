@@ -173,6 +173,15 @@ void savepath_dirs_free(savepath_dirs *d)
     free(d);
 }
 
+/* A path segment we may create: 0, -EINVAL (empty, "." or "..") or
+ * -ENAMETOOLONG (over 220 bytes). */
+static int check_segment(const char *seg)
+{
+    if (!*seg || strcmp(seg, ".") == 0 || strcmp(seg, "..") == 0)
+        return -EINVAL;
+    return strlen(seg) > 220 ? -ENAMETOOLONG : 0;
+}
+
 /* Walk (creating) the directories of dir ("a/b", modified in place) under
  * dirfd: a descriptor of the last one, its used path in usedpath. */
 static int walk_dirs(int dirfd, char *dir, char *usedpath, size_t cap)
@@ -187,9 +196,10 @@ static int walk_dirs(int dirfd, char *dir, char *usedpath, size_t cap)
         char *slash = strchr(seg, '/');
         if (slash)
             *slash = 0;
-        if (!*seg || strcmp(seg, ".") == 0 || strcmp(seg, "..") == 0 || strlen(seg) > 220) {
+        int bad = check_segment(seg);
+        if (bad < 0) {
             close(cur);
-            return strlen(seg) > 220 ? -ENAMETOOLONG : -EINVAL;
+            return bad;
         }
         bool alt = false;
         int next = open_dir(cur, seg, &alt);
@@ -290,7 +300,7 @@ int savepath_write(int dirfd, savepath_dirs *dirs, const char *rel, const void *
         int cur = parent_of(dirfd, dirs, buf, &seg, usedpath, sizeof usedpath, &cached);
         if (cur < 0)
             return cur;
-        if (!*seg || strcmp(seg, ".") == 0 || strcmp(seg, "..") == 0 || strlen(seg) > 220) {
+        if (check_segment(seg) < 0) { /* a bad file name is always -EINVAL */
             if (!cached)
                 close(cur);
             return -EINVAL;
