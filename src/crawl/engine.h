@@ -61,6 +61,7 @@ typedef struct engine {
     bool stopping;  /* first signal: no more input */
     bool input_eof; /* URL lists: every input line is queued */
     size_t busy;    /* URL lists: workers holding an item */
+    long slot_waiters; /* workers waiting for a --max-per-host slot, all hosts */
     atomic_bool input_stop;
     bool aborting; /* grace over or second signal */
     co_group workers;
@@ -155,6 +156,9 @@ static inline int engine_exit_for(http_err err, long status, bool redirect_err)
 /* fetcher.c: fetch one URL (following redirects, retrying) and write its
  * record; pg is NULL for a URL list's item. */
 void engine_process(engine *E, fetch_item *it, page_ctx *pg);
+/* fetcher.c: true when no later request can reuse the connection of a
+ * request to hs (NULL: to any host); see the definition. */
+bool engine_winding_down(engine *E, const host_state *hs);
 /* fetcher.c: an I/O failure (full disk, unwritable output or state): stop
  * at once; what was checkpointed stays consistent. */
 void engine_stop(engine *E);

@@ -68,6 +68,25 @@ static char *url_host(const char *url)
     return res;
 }
 
+/* URL lists: no later request can reuse a connection once the list is read
+ * to its end and idle workers will take what is queued at once. With a
+ * per-host limit those workers may queue up for a host's slots instead, so
+ * then everything must be taken and nobody waiting for a slot at `hs` (this
+ * request's host; NULL: any host). Rate-limited runs keep their connections:
+ * requests wait their turn. When it holds for every host, the transfers in
+ * flight are told too (http_client_wind_down). */
+bool engine_winding_down(engine *E, const host_state *hs)
+{
+    const fetcher_cfg *c = E->cfg;
+    if (c->recursive || !E->input_eof || c->rate > 0 || c->host_rate > 0)
+        return false;
+    size_t queued = co_queue_len(&E->q), idle = (size_t)c->concurrency - E->busy;
+    bool here = c->max_per_host > 0 ? queued == 0 && (!hs || hs->waiting == 0) : queued <= idle;
+    if (here && (c->max_per_host <= 0 || E->slot_waiters == 0))
+        http_client_wind_down(E->http);
+    return here;
+}
+
 void engine_process(engine *E, fetch_item *it, page_ctx *pg)
 {
     const fetcher_cfg *c = E->cfg;
@@ -94,7 +113,9 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
     int st = 0;
     if (hs && c->max_per_host > 0) {
         hs->waiting++;
+        E->slot_waiters++;
         st = co_sem_acquire(&hs->sem, CO_FOREVER);
+        E->slot_waiters--;
         hs->waiting--;
         have_slot = st == 0;
     }
@@ -107,14 +128,7 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
                     .keep_body = (c->directory_prefix != NULL && !c->spider) || extract};
     if (pg) /* a discovered link may not reach private addresses; a seed may */
         req.explicit_host = discover_is_seed_host(E, host);
-    /* No later request can reuse this connection when the list is read to its
-     * end and idle workers will take what is queued at once. With a per-host
-     * limit those workers may queue up for this host's slots instead, so
-     * then everything must be taken and nobody waiting for a slot here.
-     * Rate-limited runs keep their connections: requests wait their turn. */
-    size_t queued = co_queue_len(&E->q), idle = (size_t)c->concurrency - E->busy;
-    if (!pg && E->input_eof && c->rate <= 0 && c->host_rate <= 0 &&
-        (c->max_per_host > 0 ? queued == 0 && (!hs || hs->waiting == 0) : queued <= idle))
+    if (!pg && engine_winding_down(E, hs))
         req.no_reuse = true;
     http_resp resp;
     memset(&resp, 0, sizeof resp);

@@ -286,6 +286,7 @@ int input_main(void *arg)
     }
     E->input_eof = true;
     co_queue_close(&E->q); /* workers drain what is queued, then stop */
+    engine_winding_down(E, NULL);
     if (E->cfg->recursive) {
         for (size_t i = 0; i < c->nsitemaps; i++)
             discover_start_sitemap(E, c->sitemaps[i], 0);

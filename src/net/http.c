@@ -52,11 +52,15 @@ struct http_client {
     size_t conns; /* open connections, all hosts */
     conn_host **hosts;
     size_t nhosts_b;
+    struct fetch_op *live; /* transfers in flight (for http_client_wind_down) */
+    bool winding_down;     /* no request will follow those in flight */
 };
 
 typedef struct fetch_op {
     http_client *c;
     CURL *easy;
+    struct fetch_op *prev, *next; /* c->live */
+    bool shared_conn;             /* may share its connection (HTTP/2): never closed early */
     co_future done;
     CURLcode code;
     bool finished;
@@ -523,6 +527,22 @@ static void easy_put(http_client *c, CURL *e)
         curl_easy_cleanup(e);
 }
 
+void http_client_wind_down(http_client *c)
+{
+    if (c->winding_down)
+        return;
+    c->winding_down = true;
+    /* libcurl reads CURLOPT_FORBID_REUSE when a transfer ends (multi_done), so
+     * the transfers in flight close their connections as they finish: spread
+     * over the run's last responses instead of a burst of closes at exit, and
+     * each leaves libcurl's connection list from near its head (7.88 walks that
+     * list from the head to unlink a connection). We are on a task, never
+     * inside a curl callback, so setting an option here is allowed. */
+    for (fetch_op *op = c->live; op; op = op->next)
+        if (!op->shared_conn)
+            curl_easy_setopt(op->easy, CURLOPT_FORBID_REUSE, 1L);
+}
+
 void http_resp_free(http_resp *r)
 {
     free(r->body);
@@ -748,7 +768,8 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
      * connection other requests share), or if it is new and HTTP_KEEP_CONNS
      * connections are already open (as nginx caps its cached upstream
      * connections). */
-    bool close_after = (req->no_reuse && !may_multiplex) || (opens && c->conns >= HTTP_KEEP_CONNS);
+    bool close_after = ((req->no_reuse || c->winding_down) && !may_multiplex) ||
+                       (opens && c->conns >= HTTP_KEEP_CONNS);
     curl_easy_setopt(e, CURLOPT_FORBID_REUSE, close_after ? 1L : 0L);
     if (op.host)
         op.host->active++;
@@ -762,7 +783,19 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
         goto out_url;
     }
     c->in_flight++;
+    op.shared_conn = may_multiplex;
+    op.prev = NULL;
+    op.next = c->live;
+    if (c->live)
+        c->live->prev = &op;
+    c->live = &op;
     int st = co_future_await(&op.done, NULL, CO_FOREVER);
+    if (op.prev)
+        op.prev->next = op.next;
+    else
+        c->live = op.next;
+    if (op.next)
+        op.next->prev = op.prev;
     c->in_flight--;
     if (op.host)
         op.host->active--;

@@ -112,6 +112,11 @@ void http_client_free(http_client *c);
  * expired (resp->err = HTTP_E_CANCELLED / HTTP_E_TIMEOUT). */
 int http_fetch(http_client *c, const http_req *req, http_resp *resp);
 void http_resp_free(http_resp *r);
+/* The caller has no request left beyond those in flight (retries and
+ * redirects aside): every transfer in flight, and every later one, closes its
+ * connection when done instead of leaving it cached, unless the connection may
+ * be shared (HTTP/2). Idempotent. */
+void http_client_wind_down(http_client *c);
 
 /* Process-wide libcurl setup; call once before any loop starts. */
 int http_global_init(void);
