@@ -50,7 +50,7 @@ typedef int (*co_fn)(void *arg);
 
 typedef struct co_config {
     size_t stack_size;       /* usable bytes per coroutine stack; 0 = 64 KiB */
-    size_t stack_cache;      /* guarded stacks kept for reuse; 0 = 1024 */
+    size_t stack_cache;      /* free guarded stacks kept committed; 0 = 1024 */
     int batch;               /* tasks resumed per loop iteration; 0 = 256 */
 } co_config;
 

@@ -19,7 +19,19 @@
 #endif
 
 #define ARENA_STACKS 64
+#define GUARD_CHUNK 32 /* guarded stacks per mapping */
 #define WATERMARK_OFFSET (8 * 1024) /* from the top of the stack */
+
+/* One mapping carved into GUARD_CHUNK slots of [guard page | stack]. A slot's
+ * guard page is protected when the slot is first handed out; slots are never
+ * unmapped alone, only with the whole pool. */
+struct co_gchunk {
+    char *base;
+    size_t len;
+    size_t used; /* slots handed out so far */
+    struct co_gchunk *next;
+    co_stack stacks[GUARD_CHUNK];
+};
 
 struct co_arena {
     void *base;
@@ -55,6 +67,7 @@ int co_stack_pool_init(co_stack_pool *p, size_t size, size_t max_cached)
     p->free_guarded = NULL;
     p->free_arena = NULL;
     p->arenas = NULL;
+    p->gchunks = NULL;
     p->in_use = 0;
     return 0;
 }
@@ -73,21 +86,28 @@ static void watermark_recycle(co_stack_pool *p, co_stack *s)
 
 static co_stack *guarded_new(co_stack_pool *p)
 {
-    size_t len = p->size + p->page;
-    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-    if (m == MAP_FAILED)
-        return NULL;
-    if (mprotect(m, p->page, PROT_NONE) != 0) {
-        munmap(m, len);
-        return NULL;
+    struct co_gchunk *g = p->gchunks;
+    size_t slot = p->page + p->size;
+    if (!g || g->used == GUARD_CHUNK) {
+        g = malloc(sizeof *g);
+        if (!g)
+            return NULL;
+        g->len = slot * GUARD_CHUNK;
+        g->base = mmap(NULL, g->len, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+        if (g->base == MAP_FAILED) {
+            free(g);
+            return NULL;
+        }
+        g->used = 0;
+        g->next = p->gchunks;
+        p->gchunks = g;
     }
-    co_stack *s = malloc(sizeof *s);
-    if (!s) {
-        munmap(m, len);
-        return NULL;
-    }
-    s->lo = (char *)m + p->page;
+    char *m = g->base + g->used * slot;
+    if (mprotect(m, p->page, PROT_NONE) != 0)
+        return NULL; /* out of mappings: the slot stays free, the caller uses an arena */
+    co_stack *s = &g->stacks[g->used++];
+    s->lo = m + p->page;
     s->size = p->size;
     s->guarded = true;
     s->from_arena = false;
@@ -95,14 +115,6 @@ static co_stack *guarded_new(co_stack_pool *p)
     s->valgrind_id = VALGRIND_STACK_REGISTER(s->lo, (char *)s->lo + s->size);
     p->guarded_live++;
     return s;
-}
-
-static void guarded_free(co_stack_pool *p, co_stack *s)
-{
-    VALGRIND_STACK_DEREGISTER(s->valgrind_id);
-    munmap((char *)s->lo - p->page, s->size + p->page);
-    p->guarded_live--;
-    free(s);
 }
 
 static int arena_grow(co_stack_pool *p)
@@ -156,17 +168,21 @@ co_stack *co_stack_get(co_stack_pool *p)
 void co_stack_put(co_stack_pool *p, co_stack *s)
 {
     p->in_use--;
-    watermark_recycle(p, s);
     if (s->from_arena) {
+        watermark_recycle(p, s);
         s->next_free = p->free_arena;
         p->free_arena = s;
-    } else if (p->cached < p->max_cached) {
-        s->next_free = p->free_guarded;
-        p->free_guarded = s;
-        p->cached++;
-    } else {
-        guarded_free(p, s);
+        return;
     }
+    /* Beyond max_cached free guarded stacks, a freed stack's memory goes back
+     * to the kernel; its mapping and guard page stay for the next task. */
+    if (p->cached < p->max_cached)
+        watermark_recycle(p, s);
+    else
+        madvise(s->lo, s->size, MADV_DONTNEED);
+    s->next_free = p->free_guarded;
+    p->free_guarded = s;
+    p->cached++;
 }
 
 bool co_stack_fault_in_guard(const co_stack *s, const void *addr)
@@ -179,12 +195,17 @@ bool co_stack_fault_in_guard(const co_stack *s, const void *addr)
 
 void co_stack_pool_destroy(co_stack_pool *p)
 {
-    while (p->free_guarded) {
-        co_stack *s = p->free_guarded;
-        p->free_guarded = s->next_free;
-        guarded_free(p, s);
+    while (p->gchunks) {
+        struct co_gchunk *g = p->gchunks;
+        p->gchunks = g->next;
+        for (size_t i = 0; i < g->used; i++)
+            VALGRIND_STACK_DEREGISTER(g->stacks[i].valgrind_id);
+        munmap(g->base, g->len);
+        free(g);
     }
+    p->free_guarded = NULL;
     p->cached = 0;
+    p->guarded_live = 0;
     while (p->arenas) {
         struct co_arena *a = p->arenas;
         p->arenas = a->next;
