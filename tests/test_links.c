@@ -71,8 +71,29 @@ START_TEST(test_tokenizer_edge_cases)
     EXPECT("<a href='&amp;&lt;&#65;&#x42;&hearts;&bogus;&amp'>", "&<AB\xe2\x99\xa5&bogus;&");
     EXPECT("<a href='?a=1&copy=2'>", "?a=1&copy=2");   /* no ';' before '=': not a reference */
     EXPECT("a < b <a href=x> c > d", "x");
-    EXPECT("<a href=x", "x");                           /* EOF inside a tag */
-    EXPECT("<a href='x", "x");
+    EXPECT("<a href=x", NULL);                          /* EOF inside a tag: the tag is never emitted */
+    EXPECT("<a href='x>", NULL);
+    EXPECT("<a href=x/><b>", "x/");                     /* '/' inside an unquoted value */
+    /* character references as the Standard decodes them in attributes */
+    EXPECT("<a href='&#128;&#x9F;&#x81;'>", "\xe2\x82\xac\xc5\xb8\xc2\x81"); /* windows-1252 for 0x80-0x9F */
+    EXPECT("<a href='&copy &not&x &notit; &notin; &AMP &NotEqualTilde;'>",
+           "\xc2\xa9 \xc2\xac&x &notit; \xe2\x88\x89 & \xe2\x89\x82\xcc\xb8"); /* legacy names, 2-code-point names */
+    EXPECT("<a href='&hellip &hellip;'>", "&hellip \xe2\x80\xa6"); /* not a legacy name: needs ';' */
+    EXPECT("<a href='a\r\nb\rc'>", "a\nb\nc");     /* input stream preprocessing */
+    /* foreign content: no raw text, real CDATA, breakout tags, integration points */
+    EXPECT("<svg><style><a href=in-svg></style></svg>", "in-svg");
+    EXPECT("<svg><![CDATA[ > <a href=no> ]]><a href=yes></svg>", "yes");
+    EXPECT("<math><title><a href=x></math>", "x");
+    EXPECT("<svg><p><style><a href=no></style><a href=yes>", "yes"); /* <p> ends foreign content */
+    EXPECT("<svg><foreignObject><style><a href=no></style></foreignObject><style><a href=yes>", "yes");
+    EXPECT("<svg/><style><a href=no></style><a href=yes>", "yes"); /* self-closed: still HTML */
+    /* in <select> an ignored <title> switches nothing; <textarea> closes the select */
+    EXPECT("<select><title><a href=yes></title></select>", "yes");
+    EXPECT("<select><textarea><a href=no></textarea><a href=yes>", "yes");
+    /* script data escapes: inside "<!--", "<script>" hides the next "</script>" */
+    EXPECT("<script><!--<script></script><a href=no></script>--></script><a href=yes>", "yes");
+    EXPECT("<script><!--</script><a href=yes>", "yes");
+    EXPECT("<script><!--><a href=no></script><a href=yes>", "yes");
     EXPECT("<", NULL);
     EXPECT("</a href='<a href=no>'><a href=yes>", "yes"); /* attributes of end tags are parsed too */
     EXPECT("<area href=a><link rel=next href=n><link rel=stylesheet href=s><frame src=f><iframe src=i></iframe>",

@@ -2,7 +2,6 @@
 #include "links.h"
 
 #include <ctype.h>
-#include <libxml/HTMLparser.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +55,38 @@ static size_t put_utf8(char *o, uint32_t cp)
     return 4;
 }
 
-/* Decode character references in an attribute value into c->buf. */
+#include "entities.inc"
+
+/* The table entry for name[0..n) exactly (n includes a trailing ';' when the
+ * name has one), or NULL. */
+static const struct entity *entity_find(const char *name, size_t n)
+{
+    size_t lo = 0, hi = ENTITY_COUNT;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const char *e = ENTITIES[mid].name;
+        int r = strncmp(name, e, n);
+        if (r == 0)
+            r = e[n] ? -1 : 0; /* e is longer: name sorts first */
+        if (r == 0)
+            return &ENTITIES[mid];
+        if (r < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+/* Numeric references 0x80-0x9F name windows-1252 characters (HTML Standard,
+ * "numeric character reference end state"); 0 = keep the number. */
+static const uint16_t C1_MAP[32] = {
+    0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+    0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178};
+
+/* Decode an attribute value into c->buf the way the HTML Standard's tokenizer
+ * does: character references (named, with the attribute rule for legacy names
+ * without ';', and numeric), CR LF and lone CR as LF, and U+0000 as U+FFFD. */
 static const char *decode(ctx *c, const char *v, size_t n, size_t *outlen)
 {
     if (n * 4 + 8 > c->cap) {
@@ -71,7 +101,15 @@ static const char *decode(ctx *c, const char *v, size_t n, size_t *outlen)
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (v[i] != '&') {
-            o[k++] = v[i];
+            if (v[i] == '\r') { /* input stream preprocessing: CR LF and CR become LF */
+                o[k++] = '\n';
+                if (i + 1 < n && v[i + 1] == '\n')
+                    i++;
+            } else if (v[i]) {
+                o[k++] = v[i];
+            } else {
+                k += put_utf8(o + k, 0xFFFD);
+            }
             continue;
         }
         size_t j = i + 1;
@@ -88,42 +126,48 @@ static const char *decode(ctx *c, const char *v, size_t n, size_t *outlen)
                     cp = cp * (hex ? 16 : 10) + (uint32_t)d;
                 j++;
             }
-            if (j == ds) { /* "&#" with no digits: literal */
+            if (j == ds) { /* "&#" or "&#x" with no digits: literal */
                 o[k++] = '&';
                 continue;
             }
             if (j < n && v[j] == ';')
                 j++;
+            if (cp >= 0x80 && cp <= 0x9F && C1_MAP[cp - 0x80])
+                cp = C1_MAP[cp - 0x80];
             k += put_utf8(o + k, cp);
             i = j - 1;
             continue;
         }
+        /* Named: the longest name in the table that the text starts with.
+         * Names ending in ';' match only the whole alphanumeric run; legacy
+         * names without ';' (at most 6 characters) may match a prefix, but in
+         * an attribute value one followed by '=' or an alphanumeric stays text. */
         size_t ns = j;
-        while (j < n && isalnum((unsigned char)v[j]) && j - ns < 32)
+        while (j < n && isalnum((unsigned char)v[j]) && j - ns < 40)
             j++;
         size_t nl = j - ns;
-        bool semi = j < n && v[j] == ';';
-        const htmlEntityDesc *e = NULL;
-        if (nl) {
-            char name[40];
-            memcpy(name, v + ns, nl);
-            name[nl] = 0;
-            if (semi || ((j >= n || v[j] != '=') && (strcmp(name, "amp") == 0 || strcmp(name, "lt") == 0 ||
-                                                      strcmp(name, "gt") == 0 || strcmp(name, "quot") == 0 ||
-                                                      strcmp(name, "nbsp") == 0)))
-                e = strcmp(name, "apos") == 0 ? NULL : htmlEntityLookup((const xmlChar *)name);
-            if (!e && semi && strcmp(name, "apos") == 0) {
-                o[k++] = '\'';
-                i = j;
-                continue;
+        const struct entity *e = NULL;
+        size_t used = 0;
+        if (nl && j < n && v[j] == ';' && (e = entity_find(v + ns, nl + 1)) != NULL) {
+            used = nl + 1;
+        } else {
+            for (size_t l = nl < 6 ? nl : 6; l >= 2 && !e; l--)
+                if ((e = entity_find(v + ns, l)) != NULL)
+                    used = l;
+            if (e) {
+                size_t after = ns + used;
+                if (after < n && (v[after] == '=' || isalnum((unsigned char)v[after])))
+                    e = NULL;
             }
         }
         if (!e) {
             o[k++] = '&';
             continue;
         }
-        k += put_utf8(o + k, e->value);
-        i = semi ? j : j - 1;
+        k += put_utf8(o + k, e->cp[0]);
+        if (e->cp[1])
+            k += put_utf8(o + k, e->cp[1]);
+        i = ns + used - 1;
     }
     o[k] = 0;
     *outlen = k;
@@ -361,17 +405,25 @@ static size_t skip_raw(const char *h, size_t len, size_t i, const char *name, si
 }
 
 /* Parse attributes from i (just after the tag name) to the end of the tag.
- * Returns the index after '>' (or len). */
-static size_t parse_attrs(const char *h, size_t len, size_t i, attr *a, int *na)
+ * Returns the index after '>', or len when the document ends first (the tag
+ * is then incomplete and, per the Standard, not emitted: *closed = false).
+ * *self_close: the tag ended in "/>". */
+static size_t parse_attrs(const char *h, size_t len, size_t i, attr *a, int *na, bool *self_close, bool *closed)
 {
     *na = 0;
+    *self_close = false;
+    *closed = false;
     for (;;) {
+        bool slash = false; /* a '/' right before '>' outside a value: "/>" */
         while (i < len && (is_ws((unsigned char)h[i]) || h[i] == '/'))
-            i++;
+            slash = h[i++] == '/';
         if (i >= len)
             return len;
-        if (h[i] == '>')
+        if (h[i] == '>') {
+            *self_close = slash;
+            *closed = true;
             return i + 1;
+        }
         size_t ns = i;
         i++; /* the first character may be '=' */
         while (i < len && !is_ws((unsigned char)h[i]) && h[i] != '/' && h[i] != '>' && h[i] != '=')
@@ -411,11 +463,217 @@ static size_t parse_attrs(const char *h, size_t len, size_t i, attr *a, int *na)
     }
 }
 
+static bool is_breakout(const char *t, size_t tl, const attr *a, int na)
+{
+    static const char *const tags[] = {"b", "big", "blockquote", "body", "br", "center", "code", "dd", "div", "dl",
+                                       "dt", "em", "embed", "h1", "h2", "h3", "h4", "h5", "h6", "head", "hr", "i",
+                                       "img", "li", "listing", "menu", "meta", "nobr", "ol", "p", "pre", "ruby",
+                                       "s", "small", "span", "strong", "strike", "sub", "sup", "table", "tt", "u",
+                                       "ul", "var"};
+    for (size_t k = 0; k < sizeof tags / sizeof tags[0]; k++)
+        if (strlen(tags[k]) == tl && memcmp(tags[k], t, tl) == 0)
+            return true;
+    return tl == 4 && memcmp(t, "font", 4) == 0 &&
+           (find(a, na, "color") || find(a, na, "face") || find(a, na, "size"));
+}
+
+static bool is_integration_point(bool svg, const char *t, size_t tl, const attr *a, int na)
+{
+#define IS(s) (tl == sizeof(s) - 1 && memcmp(t, s, tl) == 0)
+    if (svg)
+        return IS("foreignobject") || IS("desc") || IS("title");
+    if (IS("mi") || IS("mo") || IS("mn") || IS("ms") || IS("mtext"))
+        return true;
+    if (IS("annotation-xml")) {
+        const attr *e = find(a, na, "encoding");
+        return e && e->val &&
+               ((e->vlen == 9 && strncasecmp(e->val, "text/html", 9) == 0) ||
+                (e->vlen == 21 && strncasecmp(e->val, "application/xhtml+xml", 21) == 0));
+    }
+    return false;
+#undef IS
+}
+
+/* "</script" or "<script" at h[j] followed by whitespace, '/' or '>'. */
+static bool script_tag_at(const char *h, size_t len, size_t j, bool end)
+{
+    size_t k = j + 1 + end;
+    if (end && (j + 1 >= len || h[j + 1] != '/'))
+        return false;
+    return k + 6 < len && strncasecmp(h + k, "script", 6) == 0 &&
+           (is_ws((unsigned char)h[k + 6]) || h[k + 6] == '/' || h[k + 6] == '>');
+}
+
+/* Script data, with the Standard's escape states: after "<!--", a
+ * "<script" starts a double-escaped run in which "</script" does not end the
+ * script (it only ends the run); "-->" goes back to plain script data.
+ * Returns the index of the '<' of the closing "</script". */
+static size_t skip_script(const char *h, size_t len, size_t i)
+{
+    enum { DATA, ESCAPED, DOUBLE } st = DATA;
+    for (; i < len; i++) {
+        char ch = h[i];
+        if (ch == '-' && st != DATA) {
+            if (i + 2 < len && h[i + 1] == '-' && h[i + 2] == '>') {
+                st = DATA;
+                i += 2;
+            }
+        } else if (ch == '<') {
+            if (st == DATA && i + 3 < len && h[i + 1] == '!' && h[i + 2] == '-' && h[i + 3] == '-') {
+                st = ESCAPED;
+                i += 1; /* the next '-' may already close it: "<!-->" */
+            } else if (script_tag_at(h, len, i, true)) {
+                if (st != DOUBLE)
+                    return i;
+                st = ESCAPED;
+            } else if (st == ESCAPED && script_tag_at(h, len, i, false)) {
+                st = DOUBLE;
+            }
+        }
+    }
+    return len;
+}
+
+/* Where the text after a start tag ends: the index of the '<' of the
+ * "</name" that closes raw text or RCDATA, or i for any other tag. */
+static size_t raw_text_end(const char *h, size_t len, size_t i, const char *tag, size_t tl)
+{
+    static const struct {
+        const char *name;
+        size_t len;
+    } raw[] = {{"xmp", 3}, {"style", 5}, {"title", 5}, {"iframe", 6}, {"noembed", 7}, {"textarea", 8}, {"noframes", 8}};
+    if (tl == 6 && !memcmp(tag, "script", 6))
+        return skip_script(h, len, i);
+    if (tl == 9 && !memcmp(tag, "plaintext", 9))
+        return len; /* everything after is text */
+    for (size_t k = 0; k < sizeof raw / sizeof raw[0]; k++)
+        if (raw[k].len == tl && !memcmp(tag, raw[k].name, tl))
+            return skip_raw(h, len, i, tag, tl);
+    return i;
+}
+
+/* What the tree builder does to the tokenizer, as far as links need it:
+ * foreign content (inline SVG and MathML) never switches to raw text and has
+ * real CDATA sections; an HTML "breakout" tag ends it; integration points
+ * (svg foreignObject, desc, title; MathML text elements, annotation-xml
+ * holding HTML) hold HTML again, which may nest foreign content (a small
+ * stack). And inside <select> most start tags are dropped unseen, so an
+ * ignored <style> or <title> switches nothing. */
+#define TREE_DEPTH 8
+typedef struct tree {
+    struct {
+        int foreign;  /* open svg/math elements (0: HTML content) */
+        int anchors;  /* open foreign <a> elements */
+        bool svg;     /* ... in the SVG namespace (else MathML) */
+        char ip[16];  /* the integration point we are in, if any */
+    } f[TREE_DEPTH];
+    int sp;
+    bool in_select;
+    bool select_in_table; /* table tags close this select */
+    int tables;           /* open <table> elements */
+    bool a_open;          /* an <a> is open: "</a>" in foreign content ends it */
+} tree;
+
+static bool tree_in_foreign(const tree *t) { return t->f[t->sp].foreign > 0 && !t->f[t->sp].ip[0]; }
+
+static void tree_leave_foreign(tree *t)
+{
+    if (t->sp > 0)
+        t->sp--;
+    else
+        t->f[0].foreign = 0;
+}
+
+#define TAG_IS(s) (tl == sizeof(s) - 1 && memcmp(tag, s, tl) == 0)
+
+static void tree_end_tag(tree *t, const char *tag, size_t tl)
+{
+    bool svg_math = TAG_IS("svg") || TAG_IS("math");
+    if (t->in_select && !tree_in_foreign(t) && TAG_IS("select"))
+        t->in_select = false;
+    if (t->f[t->sp].ip[0] && strcmp(tag, t->f[t->sp].ip) == 0) {
+        t->f[t->sp].ip[0] = 0;
+    } else if (t->f[t->sp].foreign > 0 && svg_math) {
+        t->f[t->sp].ip[0] = 0;
+        if (--t->f[t->sp].foreign == 0 && t->sp > 0)
+            t->sp--;
+    } else if (tree_in_foreign(t) && TAG_IS("a") && t->f[t->sp].anchors > 0) {
+        t->f[t->sp].anchors--; /* closes a foreign <a> */
+    } else if (tree_in_foreign(t) && (TAG_IS("br") || TAG_IS("p") || (TAG_IS("a") && t->a_open))) {
+        tree_leave_foreign(t); /* for </a>: the adoption agency pops up to the <a> */
+        t->a_open = false;
+    } else if (!tree_in_foreign(t)) {
+        if (TAG_IS("a"))
+            t->a_open = false;
+        else if (TAG_IS("table") && t->tables > 0)
+            t->tables--;
+    }
+}
+
+/* A start tag; true when the tokenizer then reads raw text or RCDATA if the
+ * tag is one of those elements. */
+static bool tree_start_tag(tree *t, const char *tag, size_t tl, const attr *a, int na, bool self_close)
+{
+    bool svg_math = TAG_IS("svg") || TAG_IS("math");
+    if (tree_in_foreign(t)) {
+        if (!is_breakout(tag, tl, a, na)) {
+            if (svg_math && !self_close)
+                t->f[t->sp].foreign++;
+            else if (TAG_IS("a") && !self_close)
+                t->f[t->sp].anchors++;
+            else if (!self_close && is_integration_point(t->f[t->sp].svg, tag, tl, a, na))
+                memcpy(t->f[t->sp].ip, tag, tl + 1);
+            return false;
+        }
+        tree_leave_foreign(t); /* back in HTML content */
+    }
+    if (t->in_select) {
+        /* <script> is processed; select, input, keygen and textarea close the
+         * select; template content is parsed as in the body again. */
+        if (TAG_IS("script"))
+            return true;
+        bool table_tag = TAG_IS("caption") || TAG_IS("table") || TAG_IS("tbody") || TAG_IS("tfoot") ||
+                         TAG_IS("thead") || TAG_IS("tr") || TAG_IS("td") || TAG_IS("th");
+        if (!(TAG_IS("input") || TAG_IS("keygen") || TAG_IS("textarea") || TAG_IS("template") || TAG_IS("select") ||
+              (t->select_in_table && table_tag)))
+            return false;
+        t->in_select = false;
+        if (TAG_IS("select"))
+            return false; /* a nested <select> only closes the open one */
+    }
+    if (svg_math && !self_close) {
+        if (t->f[t->sp].ip[0]) {
+            if (t->sp + 1 >= TREE_DEPTH)
+                return false;
+            t->sp++;
+            t->f[t->sp].ip[0] = 0;
+        }
+        t->f[t->sp].foreign = 1;
+        t->f[t->sp].anchors = 0;
+        t->f[t->sp].svg = tl == 3;
+        return false;
+    }
+    if (TAG_IS("select")) {
+        t->in_select = true;
+        t->select_in_table = t->tables > 0;
+    } else if (TAG_IS("table")) {
+        t->tables++;
+        t->a_open = false; /* an <a> outside the table is out of scope inside it */
+    } else if (TAG_IS("a")) {
+        t->a_open = true;
+    }
+    return true;
+}
+
+#undef TAG_IS
+
 size_t links_extract(const char *h, size_t len, size_t max, links_fn fn, void *ud, links_info *info)
 {
     ctx c = {.fn = fn, .ud = ud, .info = info, .max = max};
     memset(info, 0, sizeof *info);
     attr a[MAX_ATTRS];
+    tree t;
+    memset(&t, 0, sizeof t);
     size_t i = 0;
     while (i < len) {
         const char *lt = memchr(h + i, '<', len - i);
@@ -426,7 +684,12 @@ size_t links_extract(const char *h, size_t len, size_t max, links_fn fn, void *u
             break;
         unsigned char ch = (unsigned char)h[i];
         if (ch == '!') {
-            i = skip_decl(h, len, i + 1);
+            if (tree_in_foreign(&t) && len - i >= 8 && memcmp(h + i + 1, "[CDATA[", 7) == 0) {
+                const char *e = memmem(h + i + 8, len - i - 8, "]]>", 3);
+                i = e ? (size_t)(e - h) + 3 : len;
+            } else {
+                i = skip_decl(h, len, i + 1);
+            }
             continue;
         }
         if (ch == '?') {
@@ -455,42 +718,23 @@ size_t links_extract(const char *h, size_t len, size_t max, links_fn fn, void *u
         char tag[16];
         size_t tl = i - ns;
         bool interesting = tl < sizeof tag;
-        if (interesting)
+        if (interesting) {
             for (size_t k = 0; k < tl; k++)
                 tag[k] = (char)tolower((unsigned char)h[ns + k]);
-        int na;
-        i = parse_attrs(h, len, i, a, &na);
-        if (end || !interesting)
-            continue;
-        tag[tl] = 0;
-        element(&c, tag, tl, a, na);
-        /* raw text and RCDATA: no tags inside */
-        switch (tl) {
-        case 3:
-            if (!memcmp(tag, "xmp", 3))
-                i = skip_raw(h, len, i, "xmp", 3);
-            break;
-        case 5:
-            if (!memcmp(tag, "style", 5) || !memcmp(tag, "title", 5))
-                i = skip_raw(h, len, i, tag, 5);
-            break;
-        case 6:
-            if (!memcmp(tag, "script", 6) || !memcmp(tag, "iframe", 6))
-                i = skip_raw(h, len, i, tag, 6);
-            break;
-        case 7:
-            if (!memcmp(tag, "noembed", 7))
-                i = skip_raw(h, len, i, tag, 7);
-            break;
-        case 8:
-            if (!memcmp(tag, "textarea", 8) || !memcmp(tag, "noframes", 8))
-                i = skip_raw(h, len, i, tag, 8);
-            break;
-        case 9:
-            if (!memcmp(tag, "plaintext", 9))
-                i = len; /* everything after is text */
-            break;
+            tag[tl] = 0;
         }
+        int na;
+        bool self_close, closed;
+        i = parse_attrs(h, len, i, a, &na, &self_close, &closed);
+        if (!interesting || !closed)
+            continue; /* a tag cut off by the end of the document is dropped */
+        if (end) {
+            tree_end_tag(&t, tag, tl);
+            continue;
+        }
+        element(&c, tag, tl, a, na);
+        if (tree_start_tag(&t, tag, tl, a, na, self_close))
+            i = raw_text_end(h, len, i, tag, tl); /* raw text and RCDATA: no tags inside */
     }
     free(c.buf);
     info->found = c.count;

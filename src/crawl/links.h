@@ -1,11 +1,17 @@
 /* links: the HTML link extractor, a purpose-built tokenizer that follows the
  * HTML Standard's tokenization rules as far as link extraction needs: tags
- * and attributes (quoted, unquoted, duplicate names: the first wins),
- * comments (including "<!-->" and "<!--->"), doctype and bogus comments,
- * raw text in script/style/xmp/iframe/noembed/noframes, RCDATA in
- * title/textarea, "<plaintext>", CDATA sections treated as bogus comments,
- * and character references in attribute values. Malformed input never fails:
- * it is tokenized as a browser would, as far as these rules go.
+ * and attributes (quoted, unquoted, duplicate names: the first wins; a tag
+ * cut off by the end of the document is dropped), comments (including "<!-->"
+ * and "<!--->"), doctype and bogus comments, raw text in style/xmp/iframe/
+ * noembed/noframes, script data with its "<!--" escape states, RCDATA in
+ * title/textarea, "<plaintext>", and character references in attribute
+ * values (the Standard's full named table, the legacy no-';' rule for
+ * attributes, windows-1252 numbers). The tree builder's effect on the
+ * tokenizer is followed where it matters for links: inline SVG and MathML
+ * (no raw text, real CDATA, breakout tags, integration points) and <select>
+ * (most start tags ignored). Malformed input never fails: it is tokenized as
+ * a browser would, as far as these rules go. tests/integration/
+ * test_links_diff.py checks all of it against html5lib.
  *
  * It reports raw attribute values (character references decoded); the caller
  * resolves them against the document URL or <base href>. Extracted:
