@@ -133,7 +133,8 @@ typedef struct co_stats {
     size_t tasks_live;
     size_t stacks_in_use;
     size_t guarded_stacks;
-    size_t guarded_budget;
+    size_t guarded_budget; /* applies only without light guards */
+    bool light_guards;     /* guard pages are page-table markers (Linux 6.13+) */
 } co_stats;
 void co_loop_stats(co_stats *out);
 

@@ -569,6 +569,7 @@ void co_loop_stats(co_stats *out)
     out->stacks_in_use = L->stacks.in_use;
     out->guarded_stacks = L->stacks.guarded_live;
     out->guarded_budget = L->stacks.guarded_budget;
+    out->light_guards = L->stacks.light_guards;
 }
 
 static void loop_free(co_loop *L)

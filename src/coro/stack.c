@@ -18,6 +18,10 @@
 #define VALGRIND_STACK_DEREGISTER(id) ((void)(id))
 #endif
 
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102 /* Linux 6.13: a guard page that is a page-table marker, not a VMA */
+#endif
+
 #define ARENA_STACKS 64
 #define GUARD_CHUNK 32 /* guarded stacks per mapping */
 #define WATERMARK_OFFSET (8 * 1024) /* from the top of the stack */
@@ -64,6 +68,7 @@ int co_stack_pool_init(co_stack_pool *p, size_t size, size_t max_cached)
     p->guarded_live = 0;
     /* Two VMAs per guarded stack; keep them within 40% of the budget. */
     p->guarded_budget = (size_t)(co_stack_max_map_count() * 4 / 10 / 2);
+    p->light_guards = true; /* until the kernel says otherwise */
     p->free_guarded = NULL;
     p->free_arena = NULL;
     p->arenas = NULL;
@@ -104,7 +109,9 @@ static co_stack *guarded_new(co_stack_pool *p)
         p->gchunks = g;
     }
     char *m = g->base + g->used * slot;
-    if (mprotect(m, p->page, PROT_NONE) != 0)
+    if (p->light_guards && madvise(m, p->page, MADV_GUARD_INSTALL) != 0)
+        p->light_guards = false; /* an older kernel: fall back to mprotect from now on */
+    if (!p->light_guards && mprotect(m, p->page, PROT_NONE) != 0)
         return NULL; /* out of mappings: the slot stays free, the caller uses an arena */
     co_stack *s = &g->stacks[g->used++];
     s->lo = m + p->page;
@@ -154,7 +161,7 @@ co_stack *co_stack_get(co_stack_pool *p)
     } else if (p->free_arena) {
         s = p->free_arena;
         p->free_arena = s->next_free;
-    } else if (p->guarded_live < p->guarded_budget && (s = guarded_new(p)) != NULL) {
+    } else if ((p->light_guards || p->guarded_live < p->guarded_budget) && (s = guarded_new(p)) != NULL) {
         /* fresh guarded stack */
     } else if (arena_grow(p) == 0) {
         s = p->free_arena;
