@@ -37,12 +37,18 @@ int main(int argc, char **argv)
         char *buf = malloc(cap);
         while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0) {
             len += n;
-            if (len == cap)
-                buf = realloc(buf, cap *= 2);
+            if (len == cap) {
+                char *nb = realloc(buf, cap *= 2);
+                if (!nb)
+                    free(buf);
+                buf = nb;
+            }
         }
         fclose(f);
-        if (!buf)
+        if (!buf) {
+            fprintf(stderr, "%s: out of memory\n", argv[i]);
             return 1;
+        }
         links_info info;
         links_extract(buf, len, 0, put, NULL, &info);
         if (info.base[0])

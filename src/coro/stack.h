@@ -6,21 +6,22 @@
  * On older kernels (the madvise fails once) the pool falls back to mprotect
  * and the following applies. Guard pages vs. the kernel's mapping budget: a
  * stack with a PROT_NONE guard page costs two VMAs, and the kernel allows
- * vm.max_map_count (65530 by default) per process. The pool reads that limit at init and hands out
- * guarded stacks while they use at most 40% of it (about 13,000 stacks on a
- * default kernel). Past that it carves unguarded stacks out of large arenas
- * (one VMA per 64 stacks) whose lowest 32 bytes are a canary that must stay
- * zero; the scheduler checks it every time a coroutine suspends or ends and
- * aborts with a clear "stack overflow" message if it was overwritten. The
- * canary is zero so that it costs no memory: an untouched page reads as zero
- * without being committed (a value-canary would commit a page per stack). 100,000 coroutines
- * therefore work on a default kernel, and the first ~13,000 still get exact
- * guard-page detection.
+ * vm.max_map_count (65530 by default) per process. The pool reads that limit
+ * at init and hands out guarded stacks while they use at most 40% of it
+ * (about 13,000 stacks on a default kernel). Past that it carves unguarded
+ * stacks out of large arenas (one VMA per 64 stacks) whose lowest 32 bytes
+ * are a canary that must stay zero; the scheduler checks it every time a
+ * coroutine suspends or ends and aborts with a clear "stack overflow"
+ * message if it was overwritten. The canary is zero so that it costs no
+ * memory: an untouched page reads as zero without being committed (a
+ * value-canary would commit a page per stack). 100,000 coroutines therefore
+ * work on a default kernel, and the first ~13,000 still get exact guard-page
+ * detection.
  *
- * Guarded stacks are carved 32 at a time out of one mapping (a guard page
- * protected per slot when first used) and are never unmapped alone: a run
- * that starts and ends 10,000 tasks costs 10,000 mprotect calls and 313
- * mmaps instead of 10,000 of each plus 10,000 munmaps.
+ * Guarded stacks are carved 32 at a time out of one mapping (the guard page
+ * installed per slot when first used) and are never unmapped alone: a run
+ * that starts and ends 10,000 tasks costs 10,000 guard installs and 313
+ * mmaps instead of 10,000 mmaps, mprotects and munmaps.
  *
  * Recycling: a stack that returns to the pool is given back to the kernel
  * (MADV_DONTNEED) below its top 8 KiB only when a watermark word there was

@@ -16,6 +16,7 @@
 
 #include "addr.h"
 #include "crawl/co_sync.h"
+#include "coro/list.h"
 
 #define POOL_MAX 1024
 
@@ -52,14 +53,14 @@ struct http_client {
     size_t conns; /* open connections, all hosts */
     conn_host **hosts;
     size_t nhosts_b;
-    struct fetch_op *live; /* transfers in flight (for http_client_wind_down) */
+    co_dlist live;         /* transfers in flight (fetch_op.node; for http_client_wind_down) */
     bool winding_down;     /* no request will follow those in flight */
 };
 
 typedef struct fetch_op {
     http_client *c;
     CURL *easy;
-    struct fetch_op *prev, *next; /* c->live */
+    co_dnode node;                /* in c->live while in flight */
     bool shared_conn;             /* may share its connection (HTTP/2): never closed early */
     co_future done;
     CURLcode code;
@@ -398,6 +399,7 @@ int http_client_new(const http_opts *o, http_client **out)
     if (!c)
         return -ENOMEM;
     c->o = *o;
+    co_dlist_init(&c->live);
     c->base = co_loop_base(loop);
     c->multi = curl_multi_init();
     c->share = curl_share_init();
@@ -538,9 +540,11 @@ void http_client_wind_down(http_client *c)
      * each leaves libcurl's connection list from near its head (7.88 walks that
      * list from the head to unlink a connection). We are on a task, never
      * inside a curl callback, so setting an option here is allowed. */
-    for (fetch_op *op = c->live; op; op = op->next)
+    for (co_dnode *n = c->live.next; n != &c->live; n = n->next) {
+        fetch_op *op = co_container_of(n, fetch_op, node);
         if (!op->shared_conn)
             curl_easy_setopt(op->easy, CURLOPT_FORBID_REUSE, 1L);
+    }
 }
 
 void http_resp_free(http_resp *r)
@@ -784,18 +788,9 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     }
     c->in_flight++;
     op.shared_conn = may_multiplex;
-    op.prev = NULL;
-    op.next = c->live;
-    if (c->live)
-        c->live->prev = &op;
-    c->live = &op;
+    co_dlist_push_back(&c->live, &op.node);
     int st = co_future_await(&op.done, NULL, CO_FOREVER);
-    if (op.prev)
-        op.prev->next = op.next;
-    else
-        c->live = op.next;
-    if (op.next)
-        op.next->prev = op.prev;
+    co_dnode_unlink(&op.node);
     c->in_flight--;
     if (op.host)
         op.host->active--;
