@@ -11,6 +11,7 @@
 
 #include "crawl/co.h"
 #include "crawl/co_group.h"
+#include "coro/stack.h"
 #include "testutil.h"
 
 /* ---- stack alignment: aligned SSE stores and printf of doubles ------------ */
@@ -416,6 +417,61 @@ static int main_many(void *arg)
     return 0;
 }
 
+/* Is the page at addr mapped without any access ("---p" in /proc/self/maps)? */
+static bool page_is_prot_none(const void *addr)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[512];
+    bool none = false;
+    uintptr_t a = (uintptr_t)addr;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && a >= lo && a < hi) {
+            none = strncmp(perms, "---", 3) == 0;
+            break;
+        }
+    }
+    fclose(f);
+    return none;
+}
+
+/* Kernels without MADV_GUARD_INSTALL: guard pages by mprotect, within the
+ * mapping budget, then unguarded arena stacks. Forced here, since this
+ * machine's kernel has guard markers. */
+START_TEST(test_stack_pool_mprotect_fallback)
+{
+    co_stack_pool p;
+    co_stack_pool_init(&p, 64 * 1024, 4);
+    p.light_guards = false;
+    p.guarded_budget = 40; /* more than one 32-slot chunk */
+    co_stack *s[50];
+    for (int i = 0; i < 50; i++) {
+        s[i] = co_stack_get(&p);
+        ck_assert_ptr_nonnull(s[i]);
+        ck_assert_int_eq(s[i]->guarded, i < 40);
+        ck_assert_int_eq(s[i]->from_arena, i >= 40);
+        memset(s[i]->lo, 0xab, 64); /* usable: no fault */
+        ck_assert(!page_is_prot_none(s[i]->lo));
+        if (s[i]->guarded) /* the page below is a real PROT_NONE guard */
+            ck_assert(page_is_prot_none((char *)s[i]->lo - 1));
+    }
+    ck_assert_uint_eq(p.guarded_live, 40);
+    ck_assert_uint_eq(p.in_use, 50);
+    for (int i = 0; i < 50; i++)
+        co_stack_put(&p, s[i]);
+    ck_assert_uint_eq(p.cached, 40); /* past max_cached too: memory returned, stack kept */
+    /* a returned guarded stack is handed out again before any new one */
+    co_stack *again = co_stack_get(&p);
+    ck_assert(again->guarded);
+    ck_assert_uint_eq(p.guarded_live, 40);
+    co_stack_put(&p, again);
+    co_stack_pool_destroy(&p);
+    ck_assert_uint_eq(p.guarded_live, 0);
+}
+END_TEST
+
 START_TEST(test_hundred_thousand)
 {
     RUN_MAIN(main_many, NULL);
@@ -494,6 +550,7 @@ static Suite *coro_suite(void)
     tcase_add_test(tc, test_timeouts_and_deadlines);
     tcase_add_test(tc, test_run_cancels_leftovers);
     tcase_add_test(tc, test_idle_loop_no_cpu);
+    tcase_add_test(tc, test_stack_pool_mprotect_fallback);
     tcase_add_test(tc, test_hundred_thousand);
     tcase_add_test(tc, test_stack_overflow_message);
     suite_add_tcase(s, tc);
