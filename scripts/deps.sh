@@ -7,7 +7,7 @@ set -euo pipefail
 # Needed to compile and link crawl.
 BUILD_PKGS="build-essential cmake pkg-config libcurl4-openssl-dev libevent-dev libc-ares-dev libjansson-dev libinih-dev libxml2-dev libidn2-dev libpsl-dev zlib1g-dev libssl-dev libsqlite3-dev libmimalloc-dev libxxhash-dev"
 # Needed only to run the test suite.
-TEST_PKGS="check python3 python3-html5lib groff-base openssl nghttp2-server"
+TEST_PKGS="check python3 python3-html5lib groff-base openssl nghttp2-server nghttp2-proxy"
 # Shared libraries the installed binary needs at run time (container runtime stage).
 RUNTIME_PKGS="libcurl4 libevent-2.1-7 libevent-pthreads-2.1-7 libc-ares2 libjansson4 libinih1 libxml2 libidn2-0 libpsl5 zlib1g libssl3 libsqlite3-0 libmimalloc2.0 libxxhash0 ca-certificates"
 

@@ -18,10 +18,16 @@
  *   /headers               the request headers, one "Name: value" per line
  *   /page/NAME             a small HTML page
  *   /stats                 requests served, peak concurrency and connections accepted, as JSON
+ *   /hoststats             per Host header: peak requests answered at once, served, in flight,
+ *                          and each request's start time in ms since the server started (JSON);
+ *                          /_reset clears it
+ *   /fan?n=N&ms=M          an HTML page linking to N pages /delay/M?i=0..N-1
+ *   /delay/MS?close=1      as /delay/MS, answered with Connection: close
  *
  * Options: --port N, --bind ADDR (loopback only), --backlog N, --idle-timeout-ms N
  * (close a kept-alive connection idle that long; default: libevent's).
  */
+#define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -33,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <zlib.h>
@@ -249,16 +256,106 @@ static long qnum(struct evhttp_request *req, const char *name, long dflt)
     return v ? atol(v) : dflt;
 }
 
-static void finish(void) { in_flight--; }
+/* Per Host header: requests being answered now, the peak of that, and each
+ * request's start time (ms since the server started), for /hoststats. */
+typedef struct host_acct {
+    char name[128];
+    long in_flight, peak, served;
+    long *starts;
+    size_t nstarts, cap;
+    struct host_acct *next;
+} host_acct;
+static host_acct *hosts;
+static struct timespec t_start;
+
+static host_acct *host_of(struct evhttp_request *req)
+{
+    const char *h = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
+    if (!h)
+        h = "";
+    for (host_acct *a = hosts; a; a = a->next)
+        if (strncmp(a->name, h, sizeof a->name - 1) == 0)
+            return a;
+    host_acct *a = calloc(1, sizeof *a);
+    snprintf(a->name, sizeof a->name, "%.127s", h);
+    a->next = hosts;
+    hosts = a;
+    return a;
+}
+
+/* The server's own control endpoints are not counted per host. */
+static bool is_control(struct evhttp_request *req)
+{
+    const char *p = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+    return p && (strcmp(p, "/_reset") == 0 || strcmp(p, "/_log") == 0 || strcmp(p, "/stats") == 0 ||
+                 strcmp(p, "/hoststats") == 0);
+}
+
+static void host_start(struct evhttp_request *req)
+{
+    if (is_control(req))
+        return;
+    host_acct *a = host_of(req);
+    a->served++;
+    if (++a->in_flight > a->peak)
+        a->peak = a->in_flight;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long ms = (ts.tv_sec - t_start.tv_sec) * 1000 + (ts.tv_nsec - t_start.tv_nsec) / 1000000;
+    if (a->nstarts == a->cap) {
+        size_t ncap = a->cap ? a->cap * 2 : 64;
+        long *n = realloc(a->starts, ncap * sizeof *n);
+        if (!n)
+            return;
+        a->starts = n;
+        a->cap = ncap;
+    }
+    a->starts[a->nstarts++] = ms;
+}
+
+/* Called before the reply is handed to libevent (which may free req). */
+static void finish(struct evhttp_request *req)
+{
+    in_flight--;
+    if (!is_control(req))
+        host_of(req)->in_flight--;
+}
+
+static void send_hoststats(struct evhttp_request *req)
+{
+    struct evbuffer *b = evbuffer_new();
+    evbuffer_add_printf(b, "{");
+    for (host_acct *a = hosts; a; a = a->next) {
+        evbuffer_add_printf(b, "%s\"%s\": {\"peak\": %ld, \"served\": %ld, \"in_flight\": %ld, \"starts\": [",
+                            a == hosts ? "" : ", ", a->name, a->peak, a->served, a->in_flight);
+        for (size_t i = 0; i < a->nstarts; i++)
+            evbuffer_add_printf(b, "%s%ld", i ? "," : "", a->starts[i]);
+        evbuffer_add_printf(b, "]}");
+    }
+    evbuffer_add_printf(b, "}\n");
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+    evhttp_send_reply(req, 200, "OK", b);
+    evbuffer_free(b);
+}
+
+static void reset_hosts(void)
+{
+    for (host_acct *a = hosts, *n; a; a = n) {
+        n = a->next;
+        free(a->starts);
+        free(a);
+    }
+    hosts = NULL;
+}
 
 static void reply(struct evhttp_request *req, int code, const char *body)
 {
     struct evbuffer *b = evbuffer_new();
     if (body)
         evbuffer_add(b, body, strlen(body));
+    finish(req);
     evhttp_send_reply(req, code, code == 200 ? "OK" : "Status", b);
     evbuffer_free(b);
-    finish();
 }
 
 static void redirect(struct evhttp_request *req, const char *to)
@@ -291,8 +388,8 @@ static void on_drip(evutil_socket_t fd, short w, void *arg)
     (void)w;
     delayed *d = arg;
     if (d->left-- <= 0) {
+        finish(d->req);
         evhttp_send_reply_end(d->req);
-        finish();
         event_free(d->ev);
         free(d);
         return;
@@ -311,8 +408,8 @@ static void on_reset_later(evutil_socket_t fd, short w, void *arg)
     (void)w;
     delayed *d = arg;
     struct evhttp_connection *conn = evhttp_request_get_connection(d->req);
+    finish(d->req);
     evhttp_connection_free(conn); /* drops the connection mid-body */
-    finish();
     event_free(d->ev);
     free(d);
 }
@@ -324,12 +421,13 @@ static void handle(struct evhttp_request *req, void *arg)
     note_connection(req);
     if (++in_flight > peak)
         peak = in_flight;
+    host_start(req);
     const char *uri = evhttp_request_get_uri(req);
     const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
     const char *path = evhttp_uri_get_path(u);
     if (!path)
         path = "/";
-    if (strcmp(path, "/_log") != 0 && strcmp(path, "/stats") != 0)
+    if (strcmp(path, "/_log") != 0 && strcmp(path, "/stats") != 0 && strcmp(path, "/hoststats") != 0)
         log_request(uri);
     struct evkeyvalq *out = evhttp_request_get_output_headers(req);
     char buf[512], key[256];
@@ -343,13 +441,21 @@ static void handle(struct evhttp_request *req, void *arg)
         if (reqlog)
             reqlog[0] = 0;
         peak = in_flight;
+        reset_hosts();
         reply(req, 200, "reset\n");
-    } else if ((strncmp(path, "/site/", 6) == 0 || strcmp(path, "/robots.txt") == 0) &&
-               site_page(req, path, uri, listen_port)) {
-        finish();
+    } else if (strncmp(path, "/site/", 6) == 0 || strcmp(path, "/robots.txt") == 0) {
+        finish(req);
+        if (!site_page(req, path, uri, listen_port)) {
+            struct evbuffer *b = evbuffer_new();
+            evbuffer_add_printf(b, "not found\n");
+            evhttp_send_reply(req, 404, "Not Found", b);
+            evbuffer_free(b);
+        }
     } else if (sscanf(path, "/status/%ld", &n) == 1) {
         reply(req, (int)n, "status\n");
     } else if (sscanf(path, "/delay/%ld", &n) == 1) {
+        if (qnum(req, "close", 0))
+            evhttp_add_header(out, "Connection", "close");
         delayed *d = calloc(1, sizeof *d);
         d->req = req;
         d->ev = evtimer_new(base, on_delay, d);
@@ -415,9 +521,9 @@ static void handle(struct evhttp_request *req, void *arg)
         for (long left = size; left > 0; left -= (long)sizeof chunk)
             evbuffer_add(b, chunk, left < (long)sizeof chunk ? (size_t)left : sizeof chunk);
         evhttp_add_header(out, "Content-Type", "application/octet-stream");
+        finish(req);
         evhttp_send_reply(req, 200, "OK", b);
         evbuffer_free(b);
-        finish();
     } else if (strcmp(path, "/gzip") == 0) {
         long size = qnum(req, "size", 1000);
         unsigned char *raw = calloc(1, (size_t)size + 1);
@@ -437,25 +543,37 @@ static void handle(struct evhttp_request *req, void *arg)
         evbuffer_add(b, z, zlen);
         evhttp_add_header(out, "Content-Encoding", "gzip");
         evhttp_add_header(out, "Content-Type", "text/plain");
+        finish(req);
         evhttp_send_reply(req, 200, "OK", b);
         evbuffer_free(b);
         free(raw);
         free(z);
-        finish();
     } else if (strcmp(path, "/headers") == 0) {
         struct evbuffer *b = evbuffer_new();
         struct evkeyvalq *in = evhttp_request_get_input_headers(req);
         for (struct evkeyval *h = in->tqh_first; h; h = h->next.tqe_next)
             evbuffer_add_printf(b, "%s: %s\n", h->key, h->value);
         evhttp_add_header(out, "Content-Type", "text/plain");
+        finish(req);
         evhttp_send_reply(req, 200, "OK", b);
         evbuffer_free(b);
-        finish();
     } else if (strncmp(path, "/page/", 6) == 0) {
         evhttp_add_header(out, "Content-Type", "text/html; charset=utf-8");
         snprintf(buf, sizeof buf, "<html><head><title>%s</title></head><body><p>page %s</p></body></html>\n",
                  path + 6, path + 6);
         reply(req, 200, buf);
+    } else if (strcmp(path, "/fan") == 0) {
+        long nl = qnum(req, "n", 8), ms = qnum(req, "ms", 500);
+        struct evbuffer *b = evbuffer_new();
+        evbuffer_add_printf(b, "<html><body>");
+        for (long i = 0; i < nl; i++)
+            evbuffer_add_printf(b, "<a href='/delay/%ld?i=%ld'>%ld</a>\n", ms, i, i);
+        evbuffer_add_printf(b, "</body></html>");
+        finish(req);
+        send_html(req, b);
+    } else if (strcmp(path, "/hoststats") == 0) {
+        finish(req);
+        send_hoststats(req);
     } else if (strcmp(path, "/stats") == 0) {
         snprintf(buf, sizeof buf, "{\"served\": %ld, \"peak\": %ld, \"connections\": %ld}\n", served, peak,
                  connections);
@@ -508,6 +626,7 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    clock_gettime(CLOCK_MONOTONIC, &t_start);
     base = event_base_new();
     struct evhttp *http = evhttp_new(base);
     evhttp_set_gencb(http, handle, NULL);

@@ -489,7 +489,6 @@ static CURL *easy_new(http_client *c)
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_cb);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, c);
-    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
     curl_easy_setopt(e, CURLOPT_PROXY, use_proxy ? o->proxy : "");
     if (o->connect_timeout_ms > 0)
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
@@ -759,6 +758,11 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
      * wait for the first connection (PIPEWAIT) and multiplex over it. */
     bool may_multiplex = op.host && (op.host->multiplexed || (!op.host->proto_known && o->http_version != 11 &&
                                                                strncasecmp(req->url, "https:", 6) == 0));
+    /* PIPEWAIT only where multiplexing is possible. libcurl 7.88 never marks a
+     * plain HTTP/1.1 origin as "cannot multiplex", so with PIPEWAIT every
+     * transfer to it waits for the one connection already open: a per-host cap
+     * of N then yields one request at a time. */
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, may_multiplex ? 1L : 0L);
     /* No idle connection to this host can exist: this transfer opens one. */
     bool opens = op.host && !may_multiplex && op.host->conns <= op.host->active;
     /* ... so libcurl's reuse search can be skipped. */
