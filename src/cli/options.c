@@ -76,7 +76,7 @@ static const opt_def defs[] = {
     {"max-pages", 0, "N", K_LONG, OFF(max_pages), 0, 0, "with -r: queue at most N pages in all, 0 = no limit (default 0)", false},
     {"max-pages-per-host", 0, "N", K_LONG, OFF(max_pages_per_host), 0, 0, "with -r: at most N pages per host, 0 = no limit", false},
     {"max-url-length", 0, "N", K_LONG, OFF(max_url_length), 0, 0, "with -r: skip longer URLs (default 2048)", false},
-    {"delay", 0, "DURATION", K_DURATION, OFF(delay_ms), 0, 0, "with -r: wait between requests to one host (default: robots.txt Crawl-delay)", false},
+    {"delay", 0, "DURATION", K_DURATION, OFF(delay_ms), 0, 0, "least time between two request starts on one host (-r: default robots.txt Crawl-delay)", false},
     {"robots", 0, "on|off", K_FLAG, OFF(robots), 0, 1, "with -r: obey robots.txt (default on)", false},
     {"page-requisites", 0, NULL, K_FLAG, OFF(page_requisites), 0, 1, "with -r: also fetch images, scripts, stylesheets", false},
     {"follow-nofollow", 0, NULL, K_FLAG, OFF(follow_nofollow), 0, 1, "with -r: follow rel=nofollow links and nofollow pages too", false},

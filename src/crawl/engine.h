@@ -23,6 +23,7 @@
 #include "crawl/co_sync.h"
 #include "fetcher.h"
 #include "frontier.h"
+#include "lsched.h"
 #include "out/jsonl.h"
 #include "out/record.h"
 #include "out/savepath.h"
@@ -50,7 +51,8 @@ typedef struct engine {
     record_fmt *fmt; /* the writer's serializer */
     int dirfd;
     savepath_dirs *dirs; /* the directories bodies were last saved in */
-    co_queue q;
+    lsched ls; /* URL lists: the input-ordered, per-host scheduler */
+    long list_workers, paused; /* URL lists: live workers, and those waiting to retry */
     co_queue records; /* finished records, to the writer task */
     host_state **hosts;
     size_t nhosts_b;
@@ -104,6 +106,8 @@ typedef struct engine {
  * libcurl's URL API, whose printf machinery takes about 5 KiB of stack: doing
  * it here, on the one producer task, keeps it off every worker's stack. */
 typedef struct fetch_item {
+    ls_node node; /* URL lists: queued in the scheduler (first member) */
+    ls_host *lh;  /* URL lists: its host in the scheduler, while taken */
     int64_t item; /* input order, for --state */
     char *line;   /* the input line as read */
     char *url;    /* normalized absolute URL, or NULL if invalid */
@@ -158,7 +162,7 @@ static inline int engine_exit_for(http_err err, long status, bool redirect_err)
 void engine_process(engine *E, fetch_item *it, page_ctx *pg);
 /* fetcher.c: true when no later request can reuse the connection of a
  * request to hs (NULL: to any host); see the definition. */
-bool engine_winding_down(engine *E, const host_state *hs);
+bool engine_winding_down(engine *E, const ls_host *h);
 /* fetcher.c: an I/O failure (full disk, unwritable output or state): stop
  * at once; what was checkpointed stays consistent. */
 void engine_stop(engine *E);

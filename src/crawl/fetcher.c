@@ -68,23 +68,45 @@ static char *url_host(const char *url)
     return res;
 }
 
-/* URL lists: no later request can reuse a connection once the list is read
- * to its end and idle workers will take what is queued at once. With a
- * per-host limit those workers may queue up for a host's slots instead, so
- * then everything must be taken and nobody waiting for a slot at `hs` (this
- * request's host; NULL: any host). Rate-limited runs keep their connections:
- * requests wait their turn. When it holds for every host, the transfers in
- * flight are told too (http_client_wind_down). */
-bool engine_winding_down(engine *E, const host_state *hs)
+/* URL lists: no later request can reuse a connection to h's host once the
+ * list is read to its end and none of h's items waits in the scheduler (or,
+ * without a per-host cap, idle workers will take every waiting item at once,
+ * each on a connection of its own). When nothing waits at all, the transfers
+ * in flight are told too (http_client_wind_down). Paced runs (rates, delays)
+ * keep their connections: requests wait their turn. */
+bool engine_winding_down(engine *E, const ls_host *h)
 {
     const fetcher_cfg *c = E->cfg;
-    if (c->recursive || !E->input_eof || c->rate > 0 || c->host_rate > 0)
+    if (c->recursive || !E->input_eof || c->rate > 0 || c->host_rate > 0 || c->delay_ms > 0)
         return false;
-    size_t queued = co_queue_len(&E->q), idle = (size_t)c->concurrency - E->busy;
-    bool here = c->max_per_host > 0 ? queued == 0 && (!hs || hs->waiting == 0) : queued <= idle;
-    if (here && (c->max_per_host <= 0 || E->slot_waiters == 0))
+    size_t waiting = E->ls.waiting;
+    bool here = h ? lsched_host_queued(h) == 0 : waiting == 0;
+    if (!here && c->max_per_host <= 0 && waiting <= (size_t)lsched_permits_free(&E->ls))
+        here = true;
+    if (waiting == 0)
         http_client_wind_down(E->http);
     return here;
+}
+
+static int worker_main(void *arg);
+
+/* URL lists: wait ms before a retry without holding a worker: the fetch
+ * permit goes back to the scheduler (the host slot is kept, so the host's cap
+ * holds), and if no other worker could use it, one more worker is started. */
+static int retry_wait(engine *E, bool list, int64_t ms)
+{
+    E->st.retry_wait_ns += ms * 1000000;
+    if (!list)
+        return co_sleep(ms);
+    lsched_pause(&E->ls);
+    E->paused++;
+    if (E->list_workers - E->paused < E->cfg->concurrency &&
+        co_group_spawn(&E->workers, worker_main, E, NULL) == 0)
+        E->list_workers++;
+    int st = co_sleep(ms);
+    int rs = lsched_resume(&E->ls);
+    E->paused--;
+    return st < 0 ? st : rs;
 }
 
 void engine_process(engine *E, fetch_item *it, page_ctx *pg)
@@ -108,7 +130,10 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
         return;
     }
 
-    host_state *hs = host_get(E, host);
+    /* A list's item comes from the scheduler, which already holds its host
+     * slot and paced its start; a recursive crawl's page is paced by the
+     * frontier and capped here. */
+    host_state *hs = pg ? host_get(E, host) : NULL;
     bool have_slot = false;
     int st = 0;
     if (hs && c->max_per_host > 0) {
@@ -128,7 +153,7 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
                     .keep_body = (c->directory_prefix != NULL && !c->spider) || extract};
     if (pg) /* a discovered link may not reach private addresses; a seed may */
         req.explicit_host = discover_is_seed_host(E, host);
-    if (!pg && engine_winding_down(E, hs))
+    if (!pg && engine_winding_down(E, it->lh))
         req.no_reuse = true;
     http_resp resp;
     memset(&resp, 0, sizeof resp);
@@ -139,7 +164,8 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
     bool redirect_err = false;
     char redirect_msg[160] = "";
     bool fetched = false;
-    E->st.in_flight++;
+    if (++E->st.in_flight > E->st.peak_in_flight)
+        E->st.peak_in_flight = E->st.in_flight;
     for (long hop = 0; st == 0; hop++) {
         for (int retry = 0;; retry++) {
             /* rate limits and per-host backoff */
@@ -170,8 +196,10 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
                                        resp.retry_after_s, &E->rng);
             if (hs && (resp.status == 429 || resp.status == 503))
                 hs->not_before_ns = co_now_ns() + d * 1000000;
+            if (!pg && it->lh && (resp.status == 429 || resp.status == 503))
+                lsched_backoff(&E->ls, it->lh, d * 1000000);
             E->st.retries++;
-            if ((st = co_sleep(d)) < 0)
+            if ((st = retry_wait(E, !pg, d)) < 0)
                 break;
         }
         if (st < 0 || !c->location || resp.err || resp.status < 300 || resp.status >= 400 || !resp.location)
@@ -371,10 +399,15 @@ static int worker_main(void *arg)
 {
     engine *E = arg;
     for (;;) {
-        void *item;
-        int st = co_queue_get(&E->q, &item, CO_FOREVER);
-        if (st < 0)
+        ls_node *n;
+        ls_host *h;
+        int st = lsched_get(&E->ls, &n, &h);
+        if (st < 0) {
+            E->list_workers--;
             return st == -EPIPE ? 0 : st;
+        }
+        fetch_item *item = (fetch_item *)n;
+        item->lh = h;
         E->busy++;
         if (E->stopping) {
             E->dropped++;
@@ -382,9 +415,16 @@ static int worker_main(void *arg)
             engine_process(E, item, NULL);
         }
         E->busy--;
+        lsched_done(&E->ls, h, 0);
         input_item_free(item);
-        co_queue_task_done(&E->q);
     }
+}
+
+static void drop_item(ls_node *n, void *ud)
+{
+    engine *E = ud;
+    input_item_free((fetch_item *)n);
+    E->dropped++;
 }
 
 /* ---- signals, progress -------------------------------------------------------------- */
@@ -408,7 +448,7 @@ void engine_stop(engine *E)
         atomic_store(&E->input_stop, true);
         if (E->producer)
             co_cancel(E->producer);
-        co_queue_close(&E->q);
+        lsched_stop(&E->ls);
         if (E->fr_ready)
             frontier_notify(&E->fr);
     }
@@ -430,7 +470,7 @@ static void on_signal(evutil_socket_t sig, short w, void *arg)
         atomic_store(&E->input_stop, true);
         if (E->producer)
             co_cancel(E->producer);
-        co_queue_close(&E->q);
+        lsched_stop(&E->ls);
         if (E->fr_ready)
             frontier_notify(&E->fr); /* workers stop taking new URLs */
         struct timeval tv = {E->cfg->grace_ms / 1000, (E->cfg->grace_ms % 1000) * 1000};
@@ -662,8 +702,15 @@ int fetcher_main(void *arg)
     tb_init(&E.global_tb, E.cfg->rate, 1, co_now_ns());
     co_group_init(&E.workers);
     int code = E.hosts ? setup(&E) : EXIT_GENERIC;
-    if (code == 0 &&
-        (co_queue_init(&E.q, (size_t)E.cfg->concurrency * 2) < 0 || co_queue_init(&E.records, 0) < 0))
+    lsched_opts lo = {.permits = E.cfg->concurrency,
+                      .max_per_host = E.cfg->max_per_host,
+                      .gap_ns = E.cfg->delay_ms * 1000000,
+                      .lookahead = 0};
+    if (E.cfg->host_rate > 0 && (int64_t)(1e9 / E.cfg->host_rate) > lo.gap_ns)
+        lo.gap_ns = (int64_t)(1e9 / E.cfg->host_rate);
+    if ((size_t)E.cfg->concurrency * 4 > 4096)
+        lo.lookahead = (size_t)E.cfg->concurrency * 4;
+    if (code == 0 && (lsched_init(&E.ls, &lo) < 0 || co_queue_init(&E.records, 0) < 0))
         code = EXIT_GENERIC;
     if (code != 0)
         goto cleanup;
@@ -679,9 +726,11 @@ int fetcher_main(void *arg)
     co_task *ticker = co_spawn(ticker_main, &E);
     co_task *writer = co_spawn(writer_main, &E);
     E.producer = co_spawn(input_main, &E);
-    for (long i = 0; i < E.cfg->concurrency; i++)
+    for (long i = 0; i < E.cfg->concurrency; i++) {
         if (co_group_spawn(&E.workers, E.cfg->recursive ? crawl_worker : worker_main, &E, NULL) < 0)
             break;
+        E.list_workers++;
+    }
     co_group_wait(&E.workers, CO_FOREVER);
     atomic_store(&E.input_stop, true);
     co_cancel(E.producer); /* if workers ended early, the producer must not block */
@@ -695,12 +744,8 @@ int fetcher_main(void *arg)
     co_event_set(&E.finished);
     co_join(ticker, NULL, CO_FOREVER);
     co_task_release(ticker);
-    /* URLs left in the queue after a stop were read but never fetched. */
-    void *item;
-    while (co_queue_try_get(&E.q, &item) == 0) {
-        input_item_free(item);
-        E.dropped++;
-    }
+    /* URLs left in the scheduler after a stop were read but never fetched. */
+    lsched_free(&E.ls, drop_item, &E);
     /* Done listening: block them again, so a late stop request during the
      * teardown cannot kill the process halfway through flushing. */
     fetcher_stop_signals(true);
@@ -717,6 +762,13 @@ int fetcher_main(void *arg)
         else
             snprintf(prefix, sizeof prefix, "crawl: ");
         stats_summary(&E.st, stderr, prefix, E.dropped);
+        if (!E.cfg->recursive)
+            fprintf(stderr,
+                    "%sin flight: peak %llu of -j %ld, mean %.1f; waited %.1fs for host slots, delays and "
+                    "backoff, %.1fs before retries (summed over fetches)\n",
+                    prefix, (unsigned long long)E.st.peak_in_flight, E.cfg->concurrency,
+                    lsched_mean_out(&E.ls), (double)E.ls.st.wait_host_ns / 1e9,
+                    (double)E.st.retry_wait_ns / 1e9);
         if (E.resumed_skipped)
             fprintf(stderr, "%sresumed: %llu input URLs already had records\n", prefix,
                     (unsigned long long)E.resumed_skipped);
@@ -740,8 +792,8 @@ cleanup:
                 code = EXIT_IO;
         }
     }
-    if (E.q.buf)
-        co_queue_destroy(&E.q);
+    if (E.ls.buckets)
+        lsched_free(&E.ls, drop_item, &E);
     if (E.records.buf)
         co_queue_destroy(&E.records);
     record_fmt_free(E.fmt);

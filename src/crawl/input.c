@@ -216,7 +216,8 @@ static int enqueue_at(engine *E, char *line, int64_t src, int64_t off)
         input_item_free(it);
         return 0;
     }
-    int st = co_queue_put(&E->q, it, CO_FOREVER);
+    it->node.order = it->item;
+    int st = lsched_put(&E->ls, it->url ? it->host : "", &it->node);
     if (st < 0)
         input_item_free(it);
     else
@@ -285,7 +286,7 @@ int input_main(void *arg)
             close(fd);
     }
     E->input_eof = true;
-    co_queue_close(&E->q); /* workers drain what is queued, then stop */
+    lsched_close(&E->ls); /* workers drain what is queued, then stop */
     engine_winding_down(E, NULL);
     if (E->cfg->recursive) {
         for (size_t i = 0; i < c->nsitemaps; i++)
