@@ -170,32 +170,32 @@ static void check_savepath_write(savepath_dirs *dirs)
     ck_assert_ptr_nonnull(mkdtemp(dir));
     int dfd = open(dir, O_RDONLY | O_DIRECTORY);
     char used[4096];
-    ck_assert_int_eq(savepath_write(dfd, dirs, "h/a", "1", 1, used, sizeof used), 0);
+    ck_assert_int_eq(savepath_write(dfd, dirs, "h/a", "1", 1, -1, used, sizeof used), 0);
     ck_assert_str_eq(used, "h/a");
-    ck_assert_int_eq(savepath_write(dfd, dirs, "h/a", "2", 1, used, sizeof used), 0);
+    ck_assert_int_eq(savepath_write(dfd, dirs, "h/a", "2", 1, -1, used, sizeof used), 0);
     ck_assert_str_eq(used, "h/a.1");
     /* "a" is a file, so a URL below it gets the directory "a.d", every time. */
-    ck_assert_int_eq(savepath_write(dfd, dirs, "h/a/b", "3", 1, used, sizeof used), 0);
+    ck_assert_int_eq(savepath_write(dfd, dirs, "h/a/b", "3", 1, -1, used, sizeof used), 0);
     ck_assert_str_eq(used, "h/a.d/b");
-    ck_assert_int_eq(savepath_write(dfd, dirs, "h/a/c", "3", 1, used, sizeof used), 0);
+    ck_assert_int_eq(savepath_write(dfd, dirs, "h/a/c", "3", 1, -1, used, sizeof used), 0);
     ck_assert_str_eq(used, "h/a.d/c");
-    ck_assert_int_eq(savepath_write(dfd, dirs, "top", "t", 1, used, sizeof used), 0);
+    ck_assert_int_eq(savepath_write(dfd, dirs, "top", "t", 1, -1, used, sizeof used), 0);
     ck_assert_str_eq(used, "top");
-    ck_assert_int_eq(savepath_write(dfd, dirs, "../x", "4", 1, used, sizeof used), -EINVAL);
-    ck_assert_int_eq(savepath_write(dfd, dirs, "/abs", "4", 1, used, sizeof used), -EINVAL);
-    ck_assert_int_eq(savepath_write(dfd, dirs, "h/../x", "4", 1, used, sizeof used), -EINVAL);
+    ck_assert_int_eq(savepath_write(dfd, dirs, "../x", "4", 1, -1, used, sizeof used), -EINVAL);
+    ck_assert_int_eq(savepath_write(dfd, dirs, "/abs", "4", 1, -1, used, sizeof used), -EINVAL);
+    ck_assert_int_eq(savepath_write(dfd, dirs, "h/../x", "4", 1, -1, used, sizeof used), -EINVAL);
     /* A symlink planted in the tree is not followed. */
     char path[4200];
     snprintf(path, sizeof path, "%s/h/ln", dir);
     ck_assert_int_eq(symlink("/tmp", path), 0);
-    ck_assert_int_eq(savepath_write(dfd, dirs, "h/ln/f", "5", 1, used, sizeof used), 0);
+    ck_assert_int_eq(savepath_write(dfd, dirs, "h/ln/f", "5", 1, -1, used, sizeof used), 0);
     ck_assert_str_eq(used, "h/ln.d/f");
     /* A directory removed between two saves is made again. */
-    ck_assert_int_eq(savepath_write(dfd, dirs, "h/x/f1", "6", 1, used, sizeof used), 0);
+    ck_assert_int_eq(savepath_write(dfd, dirs, "h/x/f1", "6", 1, -1, used, sizeof used), 0);
     char cmd[4300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s/h/x'", dir);
     ck_assert_int_eq(system(cmd), 0);
-    ck_assert_int_eq(savepath_write(dfd, dirs, "h/x/f2", "7", 1, used, sizeof used), 0);
+    ck_assert_int_eq(savepath_write(dfd, dirs, "h/x/f2", "7", 1, -1, used, sizeof used), 0);
     ck_assert_str_eq(used, "h/x/f2");
     snprintf(path, sizeof path, "%s/h/x/f2", dir);
     ck_assert_int_eq(access(path, F_OK), 0);

@@ -9,6 +9,7 @@
 #include <libxml/parser.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,7 +241,7 @@ static int runner_main(void *arg)
     struct event *st = evsignal_new(base, SIGTERM, on_runner_signal, r);
     event_add(si, NULL);
     event_add(st, NULL);
-    fetcher_stop_signals(false);
+    fetcher_signals_listen(true);
     job_task *tasks = calloc(r->n, sizeof *tasks);
     co_group g;
     co_group_init(&g);
@@ -260,7 +261,7 @@ static int runner_main(void *arg)
     co_group_wait(&g, CO_FOREVER);
     co_group_destroy(&g);
     free(tasks);
-    fetcher_stop_signals(true);
+    fetcher_signals_listen(false);
     event_free(si);
     event_free(st);
     return 0;
@@ -295,15 +296,21 @@ static const opt_assign *who_set(const conf *c, const conf_job *cj, const char *
     return NULL;
 }
 
-static void report(const conf *c, const conf_job *cj, const char *key, const char *value, const char *fmt,
-                   const char *arg)
+/* A FILE:LINE message about a job's setting. fmt is always a literal here:
+ * values from the file are arguments, never part of a format. */
+static void report(const conf *c, const conf_job *cj, const char *key, const char *value, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void report(const conf *c, const conf_job *cj, const char *key, const char *value, const char *fmt, ...)
 {
     const opt_assign *a = who_set(c, cj, key, value);
     if (a)
         fprintf(stderr, "%s:%d: ", a->file, a->line);
     else
         fprintf(stderr, "%s:%d: ", c->path, cj->line);
-    fprintf(stderr, fmt, arg);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fputc('\n', stderr);
 }
 
@@ -381,9 +388,7 @@ static int run_config(const opt_list *cli, const crawl_opts *cli_o)
         for (size_t k = 0; k < j->o.input_files.n; k++) {
             const char *f = j->o.input_files.v[k];
             if (strcmp(f, "-") != 0 && access(f, R_OK) != 0) {
-                char m[600];
-                snprintf(m, sizeof m, "input file '%.500s': %%s", f);
-                report(&c, &c.jobs[i], "input-file", f, m, strerror(errno));
+                report(&c, &c.jobs[i], "input-file", f, "input file '%s': %s", f, strerror(errno));
                 errors++;
             }
         }
@@ -406,10 +411,8 @@ static int run_config(const opt_list *cli, const crawl_opts *cli_o)
                 continue;
             if (strcmp(pa, "-") == 0 && g.jobs <= 1)
                 continue; /* one after another on stdout is fine */
-            char m[700];
-            snprintf(m, sizeof m, "job '%.200s' writes to the same output as job '%.200s' (%%s)", jobs[a].name,
-                     jobs[b].name);
-            report(&c, cjs[a], "output", NULL, m, strcmp(pa, "-") == 0 ? "stdout" : pa);
+            report(&c, cjs[a], "output", NULL, "job '%s' writes to the same output as job '%s' (%s)", jobs[a].name,
+                   jobs[b].name, strcmp(pa, "-") == 0 ? "stdout" : pa);
             errors++;
             break;
         }
@@ -651,7 +654,7 @@ int main(int argc, char **argv)
     /* SIGINT/SIGTERM are handled on the event loop; until the engine has
      * registered for them (it unblocks them then), they wait, so a stop
      * request right at start-up is still a clean stop. */
-    fetcher_stop_signals(true);
+    fetcher_signals_init();
     opt_list cli = {0};
     if (opts_parse_args(argc, argv, &cli, stderr) < 0) {
         opt_list_free(&cli);

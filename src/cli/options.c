@@ -46,7 +46,7 @@ static const opt_def defs[] = {
     {"insecure", 0, NULL, K_FLAG, OFF(insecure), 0, 1, "do not verify TLS certificates", false},
     {"http1.1", 0, NULL, K_HTTPVER, OFF(http_version), 0, 11, "use HTTP/1.1 only", false},
     {"http2", 0, NULL, K_HTTPVER, OFF(http_version), 0, 2, "prefer HTTP/2 (default over TLS)", false},
-    {"max-body", 0, "SIZE", K_SIZE, OFF(max_body), 0, 0, "read at most SIZE bytes of a body after decoding; 0 = no limit (default 0)", false},
+    {"max-body", 0, "SIZE", K_SIZE, OFF(max_body), 0, 0, "read at most SIZE bytes of a body after decoding; 0 = no limit (default 1G)", false},
     {"directory-prefix", 'P', "DIR", K_STRING, OFF(directory_prefix), 0, 0, "save bodies under DIR/HOST/PATH", false},
     {"progress", 0, "auto|bar|none", K_PROGRESS, OFF(progress), 0, 0, "progress line on stderr (auto: when it is a terminal)", false},
     {"quiet", 'q', NULL, K_FLAG, OFF(quiet), 0, 1, "no progress and no summary", false},
@@ -125,6 +125,7 @@ void opts_defaults(crawl_opts *o)
     o->max_links_per_page = 10000;
     o->max_queued = 1000000;
     o->warc_max_size = 1024LL * 1024 * 1024;
+    o->max_body = 1024LL * 1024 * 1024; /* as Scrapy's DOWNLOAD_MAXSIZE: an endless body ends */
     o->checkpoint_ms = 250;
 }
 

@@ -262,7 +262,7 @@ bool discover_is_html(const http_resp *r)
         return strncasecmp(r->content_type, "text/html", 9) == 0 ||
                strncasecmp(r->content_type, "application/xhtml+xml", 21) == 0;
     const char *b = r->body;
-    size_t n = r->bytes;
+    size_t n = r->body ? r->body_len : 0;
     while (n && isspace((unsigned char)*b)) {
         b++;
         n--;
@@ -276,7 +276,7 @@ int discover_follow_links(engine *E, const char *page_url, const http_resp *resp
 {
     const fetcher_cfg *c = E->cfg;
     extract_job j = {.body = resp->body,
-                     .len = resp->bytes,
+                     .len = resp->body_len,
                      .content_type = resp->content_type,
                      .page_url = page_url,
                      .requisites = c->page_requisites,
@@ -306,7 +306,7 @@ int discover_follow_links(engine *E, const char *page_url, const http_resp *resp
  * sitemaps). Returns the last URL asked for (malloc'd); *r holds the last
  * response when *fetched. With honour_stop, no new hop starts once the run
  * is stopping. */
-char *discover_fetch(engine *E, const char *start, http_resp *r, bool *fetched, bool honour_stop)
+char *discover_fetch(engine *E, const char *start, http_resp *r, bool *fetched, bool honour_stop, size_t keep_max)
 {
     char *url = strdup(start);
     memset(r, 0, sizeof *r);
@@ -317,6 +317,7 @@ char *discover_fetch(engine *E, const char *start, http_resp *r, bool *fetched, 
         char hb[300];
         http_req req = {.url = url,
                         .keep_body = true,
+                        .keep_max = keep_max,
                         .explicit_host = discover_is_seed_host(E, discover_host_of(url, hb, sizeof hb))};
         *fetched = true;
         if (http_fetch(E->http, &req, r) < 0)
@@ -377,14 +378,13 @@ void discover_start_sitemap(engine *E, const char *url, int level)
     }
     *t = (sm_task){.E = E, .url = norm, .level = level};
     frontier_hold(&E->fr);
-    co_task *tk = co_spawn(sitemap_main, t);
-    if (!tk) {
+    /* In the engine's services group, never detached: the run cancels and
+     * awaits it before the HTTP client and the writer go away. */
+    if (co_group_spawn(&E->services, sitemap_main, t, NULL) < 0) {
         frontier_release(&E->fr);
         free(norm);
         free(t);
-        return;
     }
-    co_task_release(tk);
 }
 
 static int sitemap_main(void *arg)
@@ -393,11 +393,11 @@ static int sitemap_main(void *arg)
     engine *E = t->E;
     http_resp r;
     bool fetched;
-    char *url = discover_fetch(E, t->url, &r, &fetched, true);
+    char *url = discover_fetch(E, t->url, &r, &fetched, true, SITEMAP_MAX_BYTES + 1);
     int found = 0;
     const char *errkind = NULL, *errmsg = NULL;
     if (fetched && !r.err && r.status >= 200 && r.status < 300 && r.body) {
-        sm_job j = {.body = r.body, .len = r.bytes};
+        sm_job j = {.body = r.body, .len = r.body_len};
         void *ignored;
         if (co_exec_run(E->exec, sitemap_fn, &j, &ignored) == 0 && j.rc == 0) {
             found = (int)j.res.n;
@@ -456,11 +456,11 @@ void discover_robots(engine *E, fr_host *h)
     http_resp r;
     bool fetched = false;
     if (asprintf(&robots_url, "%s/robots.txt", h->origin) >= 0) {
-        url = discover_fetch(E, robots_url, &r, &fetched, false);
+        url = discover_fetch(E, robots_url, &r, &fetched, false, ROBOTS_MAX_BYTES);
         free(robots_url);
     }
     if (fetched && !r.err && r.status >= 200 && r.status < 300) {
-        h->rules = robots_parse(r.body ? r.body : "", r.bytes);
+        h->rules = robots_parse(r.body ? r.body : "", r.body ? r.body_len : 0);
         for (size_t i = 0; i < robots_sitemap_count(h->rules); i++)
             discover_start_sitemap(E, robots_sitemap(h->rules, i), 0);
         double d = robots_crawl_delay(h->rules, E->cfg->http.user_agent ? E->cfg->http.user_agent : "crawl");
@@ -476,7 +476,7 @@ void discover_robots(engine *E, fr_host *h)
                    h->disallow_all ? 2
                    : h->rules      ? 1
                                    : 0,
-                   h->rules && r.body ? r.body : NULL, h->rules && r.body ? r.bytes : 0, h->delay_ns);
+                   h->rules && r.body ? r.body : NULL, h->rules && r.body ? r.body_len : 0, h->delay_ns);
     if (fetched)
         http_resp_free(&r);
     free(url);

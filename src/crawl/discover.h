@@ -29,7 +29,7 @@ int discover_follow_links(engine *E, const char *page_url, const http_resp *resp
 /* GET url with its body, following up to five redirects (robots.txt and
  * sitemaps), archiving every exchange. Returns the last URL asked for
  * (malloc'd); *r holds the last response when *fetched. */
-char *discover_fetch(engine *E, const char *start, http_resp *r, bool *fetched, bool honour_stop);
+char *discover_fetch(engine *E, const char *start, http_resp *r, bool *fetched, bool honour_stop, size_t keep_max);
 /* Read a sitemap (once per URL) in its own task. */
 void discover_start_sitemap(engine *E, const char *url, int level);
 /* robots.txt for an origin, fetched once, before any other request there. */

@@ -67,6 +67,7 @@ typedef struct engine {
     atomic_bool input_stop;
     bool aborting; /* grace over or second signal */
     co_group workers;
+    co_group services; /* sitemap readers: cancelled and awaited before anything they use is freed */
     co_task *producer;
     struct event *sig_int, *sig_term, *grace_timer;
     uint64_t rng;

@@ -5,6 +5,7 @@
 #include <libxml/parser.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,7 +151,11 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
                     .host = host,
                     .port = port,
                     .explicit_host = true,
-                    .keep_body = (c->directory_prefix != NULL && !c->spider) || extract};
+                    .keep_body = (c->directory_prefix != NULL && !c->spider) || extract,
+                    /* a saved body goes whole to disk past the memory ceiling;
+                     * a page kept only for its links stops at the ceiling */
+                    .keep_max = extract ? HTTP_KEEP_MAX : HTTP_SPILL_AT,
+                    .spill = c->directory_prefix != NULL && !c->spider};
     if (pg) /* a discovered link may not reach private addresses; a seed may */
         req.explicit_host = discover_is_seed_host(E, host);
     if (!pg && engine_winding_down(E, it->lh))
@@ -436,6 +441,7 @@ static void on_grace(evutil_socket_t fd, short w, void *arg)
     engine *E = arg;
     E->aborting = true;
     co_group_cancel(&E->workers);
+    co_group_cancel(&E->services);
 }
 
 /* An I/O failure (full disk, unwritable output or state): stop at once; what
@@ -455,6 +461,7 @@ void engine_stop(engine *E)
     if (!E->aborting) {
         E->aborting = true;
         co_group_cancel(&E->workers);
+        co_group_cancel(&E->services);
     }
 }
 
@@ -478,6 +485,7 @@ static void on_signal(evutil_socket_t sig, short w, void *arg)
     } else if (!E->aborting) {
         E->aborting = true;
         co_group_cancel(&E->workers);
+        co_group_cancel(&E->services);
     }
 }
 
@@ -679,13 +687,27 @@ static int setup(engine *E)
     return 0;
 }
 
-void fetcher_stop_signals(bool blocked)
+static void stop_signals_mask(int how)
 {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
-    sigprocmask(blocked ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+    pthread_sigmask(how, &set, NULL);
+}
+
+static int signal_listeners; /* main thread only */
+
+void fetcher_signals_init(void) { stop_signals_mask(SIG_BLOCK); }
+
+void fetcher_signals_listen(bool on)
+{
+    if (on) {
+        if (signal_listeners++ == 0)
+            stop_signals_mask(SIG_UNBLOCK);
+    } else if (signal_listeners > 0 && --signal_listeners == 0) {
+        stop_signals_mask(SIG_BLOCK);
+    }
 }
 
 int fetcher_main(void *arg)
@@ -701,6 +723,7 @@ int fetcher_main(void *arg)
     E.hosts = calloc(E.nhosts_b, sizeof *E.hosts);
     tb_init(&E.global_tb, E.cfg->rate, 1, co_now_ns());
     co_group_init(&E.workers);
+    co_group_init(&E.services);
     int code = E.hosts ? setup(&E) : EXIT_GENERIC;
     lsched_opts lo = {.permits = E.cfg->concurrency,
                       .max_per_host = E.cfg->max_per_host,
@@ -721,7 +744,7 @@ int fetcher_main(void *arg)
     E.grace_timer = evtimer_new(base, on_grace, &E);
     event_add(E.sig_int, NULL);
     event_add(E.sig_term, NULL);
-    fetcher_stop_signals(false); /* blocked until now, so none was lost before we listened */
+    fetcher_signals_listen(true); /* blocked until now, so none was lost before we listened */
 
     co_task *ticker = co_spawn(ticker_main, &E);
     co_task *writer = co_spawn(writer_main, &E);
@@ -732,6 +755,10 @@ int fetcher_main(void *arg)
         E.list_workers++;
     }
     co_group_wait(&E.workers, CO_FOREVER);
+    /* Services (sitemap readers) outlive no worker: once the workers are
+     * done, whatever still runs there is cancelled and awaited. */
+    co_group_cancel(&E.services);
+    co_group_wait(&E.services, CO_FOREVER);
     atomic_store(&E.input_stop, true);
     co_cancel(E.producer); /* if workers ended early, the producer must not block */
     co_join(E.producer, NULL, CO_FOREVER);
@@ -748,7 +775,7 @@ int fetcher_main(void *arg)
     lsched_free(&E.ls, drop_item, &E);
     /* Done listening: block them again, so a late stop request during the
      * teardown cannot kill the process halfway through flushing. */
-    fetcher_stop_signals(true);
+    fetcher_signals_listen(false);
     event_free(E.sig_int);
     event_free(E.sig_term);
     event_free(E.grace_timer);
@@ -784,6 +811,7 @@ int fetcher_main(void *arg)
 
 cleanup:
     co_group_destroy(&E.workers);
+    co_group_destroy(&E.services);
     if (E.out) {
         int err = jsonl_close(E.out);
         if (err < 0) {

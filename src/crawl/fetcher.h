@@ -89,10 +89,15 @@ typedef struct fetcher_cfg {
 } fetcher_cfg;
 
 /* SIGINT/SIGTERM are handled on the loop. The program blocks them from its
- * start; whoever registers the loop's signal events unblocks them, and blocks
- * them again before removing those events, so no stop request is lost or
- * kills the process halfway through a flush. */
-void fetcher_stop_signals(bool blocked);
+ * start (fetcher_signals_init, on the main thread before any other thread
+ * exists); each party that registers loop signal events (an engine, the job
+ * runner) calls fetcher_signals_listen(true) after registering and
+ * fetcher_signals_listen(false) before removing them. The signals are
+ * unblocked while at least one party listens, so no stop request is lost or
+ * kills the process halfway through a flush, and one job finishing never
+ * silences another. Loop (main) thread only. */
+void fetcher_signals_init(void);
+void fetcher_signals_listen(bool on);
 
 /* The main task: returns the run's exit status (>= 0). */
 int fetcher_main(void *cfg);

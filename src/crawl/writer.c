@@ -42,7 +42,8 @@ void writer_archive(engine *E, const char *url, const http_resp *r)
                        .resp_head = r->resp_head,
                        .resp_head_len = r->resp_head_len,
                        .body = r->body ? r->body : "",
-                       .body_len = r->body ? r->bytes : 0};
+                       .body_len = r->body ? (r->spilled ? r->bytes : r->body_len) : 0,
+                       .body_fd = r->spilled ? r->spill_fd : -1};
     int rc = warc_write(E->warc, &x);
     if (rc < 0 && E->exit_code != EXIT_IO) {
         fprintf(stderr, "crawl: cannot write WARC: %s\n", strerror(-rc));
@@ -155,7 +156,8 @@ void writer_save_body(engine *E, record *rec, const char *url, const http_resp *
     char *rel = malloc(len), *used = malloc(len), *full = NULL;
     int rc = rel && used ? savepath_for_url(url, rel, len) : -ENOMEM;
     if (rc == 0)
-        rc = savepath_write(E->dirfd, E->dirs, rel, resp->body, resp->bytes, used, len);
+        rc = savepath_write(E->dirfd, E->dirs, rel, resp->body, resp->spilled ? resp->bytes : resp->body_len,
+                            resp->spilled ? resp->spill_fd : -1, used, len);
     rec->fields |= REC_SAVED;
     if (rc == 0 && asprintf(&full, "%s/%s", E->cfg->directory_prefix, used) >= 0) {
         record_set(&rec->saved_path, full);

@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -70,8 +71,14 @@ typedef struct fetch_op {
     dns_addrs allowed;
     char refused_ip[64];
     bool keep_body;
+    bool spill;
+    bool soft_truncated;        /* stopped at keep_max without spill: not an error */
+    bool header_too_large;
+    int spill_fd;               /* -1 until the body outgrows keep_max */
     conn_host *host;
     size_t limit;
+    size_t keep_max;
+    size_t head_bytes;          /* response header bytes seen */
     char *body;
     size_t len, cap;
     size_t bytes;
@@ -313,6 +320,92 @@ static curl_socket_t open_cb(void *clientp, curlsocktype purpose, struct curl_so
     return fd;
 }
 
+/* An unlinked temporary file for a body that outgrew memory. */
+static int spill_open(void)
+{
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir)
+        dir = "/tmp";
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != ENOENT))
+        return fd < 0 ? -errno : fd;
+    /* on the heap: this runs inside libcurl's write path, deep on a task's stack */
+    char *path = NULL;
+    if (asprintf(&path, "%s/crawl-body-XXXXXX", dir) < 0)
+        return -ENOMEM;
+    fd = mkostemp(path, O_CLOEXEC);
+    int err = errno;
+    if (fd >= 0)
+        unlink(path);
+    free(path);
+    return fd < 0 ? -err : fd;
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* Keep n bytes of a body: in memory up to keep_max, then (spill) in a file
+ * holding the whole body, or (no spill) stop: false ends the transfer. */
+static bool keep(fetch_op *op, const char *p, size_t n)
+{
+    size_t room = op->keep_max > op->len ? op->keep_max - op->len : 0;
+    size_t mem = n < room ? n : room;
+    if (mem) {
+        if (op->len + mem + 1 > op->cap) {
+            size_t cap = op->cap ? op->cap : 16384;
+            curl_off_t cl = -1;
+            /* First chunk: room for the whole body when its length is known,
+             * so it is not copied as it grows; at most 1 MiB, as the length
+             * is only the server's word (a compressed body grows from there). */
+            if (!op->cap && curl_easy_getinfo(op->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
+                cl >= (curl_off_t)cap)
+                cap = cl < (curl_off_t)(1 << 20) ? (size_t)cl + 1 : (size_t)(1 << 20);
+            while (cap < op->len + mem + 1)
+                cap *= 2;
+            if (cap > op->keep_max + 1)
+                cap = op->keep_max + 1;
+            char *nb = realloc(op->body, cap);
+            if (!nb) {
+                op->write_failed = true;
+                return false;
+            }
+            op->body = nb;
+            op->cap = cap;
+        }
+        memcpy(op->body + op->len, p, mem);
+        op->len += mem;
+    }
+    if (mem == n)
+        return true;
+    if (!op->spill) {
+        op->soft_truncated = true;
+        return false;
+    }
+    if (op->spill_fd < 0) {
+        op->spill_fd = spill_open();
+        if (op->spill_fd < 0 || !write_all(op->spill_fd, op->body, op->len)) {
+            op->write_failed = true;
+            return false;
+        }
+    }
+    if (!write_all(op->spill_fd, p + mem, n - mem)) {
+        op->write_failed = true;
+        return false;
+    }
+    return true;
+}
+
 static size_t write_cb(char *p, size_t sz, size_t n, void *userp)
 {
     fetch_op *op = userp;
@@ -322,34 +415,10 @@ static size_t write_cb(char *p, size_t sz, size_t n, void *userp)
         take = op->limit - op->bytes;
         op->truncated = true;
     }
-    if (op->keep_body && take) {
-        if (op->len + take + 1 > op->cap) {
-            size_t cap = op->cap ? op->cap : 16384;
-            curl_off_t cl = -1;
-            /* First chunk: room for the whole body when its length is known,
-             * so it is not copied as it grows; at most 1 MiB, as the length
-             * is only the server's word (a compressed body grows from there). */
-            if (!op->cap && curl_easy_getinfo(op->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK &&
-                cl >= (curl_off_t)cap) {
-                cap = cl < (curl_off_t)(1 << 20) ? (size_t)cl + 1 : (size_t)(1 << 20);
-                if (op->limit && cap > op->limit + 1)
-                    cap = op->limit + 1;
-            }
-            while (cap < op->len + take + 1)
-                cap *= 2;
-            char *nb = realloc(op->body, cap);
-            if (!nb) {
-                op->write_failed = true;
-                return 0;
-            }
-            op->body = nb;
-            op->cap = cap;
-        }
-        memcpy(op->body + op->len, p, take);
-        op->len += take;
-    }
+    if (op->keep_body && take && !keep(op, p, take))
+        return 0; /* returning short aborts the transfer */
     op->bytes += take;
-    return op->truncated ? 0 : len; /* returning short aborts the transfer */
+    return op->truncated ? 0 : len;
 }
 
 /* ---- capture (WARC) -------------------------------------------------------------- */
@@ -369,10 +438,20 @@ static void grow_append(char **buf, size_t *len, size_t *cap, const char *p, siz
     (*buf)[*len] = 0;
 }
 
+/* Every response header line. Counts them (all of a transfer's 1xx and
+ * final headers) so that too many end the transfer as too_large, not as an
+ * allocation failure; while archiving, keeps them as received. */
 static size_t header_cb(char *p, size_t sz, size_t n, void *userp)
 {
     fetch_op *op = userp;
     size_t len = sz * n;
+    op->head_bytes += len;
+    if (op->head_bytes > HTTP_MAX_HEADER_BYTES) {
+        op->header_too_large = true;
+        return 0;
+    }
+    if (!op->c->o.capture)
+        return len;
     if (len >= 5 && memcmp(p, "HTTP/", 5) == 0)
         op->resp_len = 0; /* a new response (after 1xx, or a retry inside curl) */
     grow_append(&op->resp_head, &op->resp_len, &op->resp_cap, p, len);
@@ -478,10 +557,10 @@ static CURL *easy_new(http_client *c)
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, recv_buffer_size(o->max_total_conns));
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
     if (!o->capture)
         curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* while archiving: identity, the body as sent */
     else {
-        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
         curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, debug_cb);
         curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
     }
@@ -548,6 +627,9 @@ void http_client_wind_down(http_client *c)
 
 void http_resp_free(http_resp *r)
 {
+    if (r->spilled)
+        close(r->spill_fd);
+    r->spilled = false;
     free(r->body);
     free(r->content_type);
     free(r->location);
@@ -705,6 +787,9 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     memset(&op, 0, sizeof op);
     op.c = c;
     op.keep_body = req->keep_body || o->capture;
+    op.keep_max = req->keep_max ? req->keep_max : req->keep_body ? HTTP_KEEP_MAX : HTTP_SPILL_AT;
+    op.spill = req->spill || o->capture; /* an archived body is written whole */
+    op.spill_fd = -1;
     op.limit = o->max_body;
     co_future_init(&op.done);
 
@@ -746,8 +831,11 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &op);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &op);
     curl_easy_setopt(e, CURLOPT_RESOLVE, pins);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, &op);
+    char errbuf[CURL_ERROR_SIZE];
+    errbuf[0] = 0;
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
     if (o->capture) {
-        curl_easy_setopt(e, CURLOPT_HEADERDATA, &op);
         curl_easy_setopt(e, CURLOPT_DEBUGDATA, &op);
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -850,25 +938,43 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     if (op.finished) {
         if (op.truncated) {
             fail(r, HTTP_E_TOO_LARGE, "body exceeds --max-body (%zu bytes); truncated", op.limit);
+        } else if (op.header_too_large) {
+            fail(r, HTTP_E_TOO_LARGE, "response headers larger than %zu KiB", HTTP_MAX_HEADER_BYTES >> 10);
+        } else if (op.soft_truncated) {
+            /* the caller asked for at most keep_max bytes: not an error */
         } else if (op.write_failed) {
-            fail(r, HTTP_E_INTERNAL, "out of memory storing the body");
+            fail(r, HTTP_E_INTERNAL, "cannot store the body: %s", op.spill_fd < 0 && errno ? strerror(errno)
+                                                                                          : "out of memory");
+        } else if (op.code == CURLE_OUT_OF_MEMORY) {
+            /* libcurl 7.88 refuses a header line past its own limit (100 KiB)
+             * with "out of memory" and no message: it is the server's size;
+             * an allocation of ours that failed is reported above */
+            fail(r, HTTP_E_TOO_LARGE, "response header line longer than libcurl accepts (100 KiB)%s%s",
+                 errbuf[0] ? ": " : "", errbuf);
         } else if (op.policy_refused) {
             fail(r, HTTP_E_POLICY, "refused to connect to restricted address %s", op.refused_ip);
         } else if (op.code != CURLE_OK) {
-            fail(r, map_curl(op.code), "%s", curl_easy_strerror(op.code));
+            fail(r, map_curl(op.code), "%s", errbuf[0] ? errbuf : curl_easy_strerror(op.code));
         }
     }
     r->bytes = op.bytes;
-    r->truncated = op.truncated;
+    r->truncated = op.truncated || op.soft_truncated;
     if (op.keep_body) {
         if (!op.body)
             op.body = calloc(1, 1);
         else
             op.body[op.len] = 0;
         r->body = op.body;
+        r->body_len = op.body ? op.len : 0;
         op.body = NULL;
     }
     free(op.body);
+    if (op.spill_fd >= 0 && r->body && !op.write_failed) {
+        r->spilled = true;
+        r->spill_fd = op.spill_fd;
+    } else if (op.spill_fd >= 0) {
+        close(op.spill_fd);
+    }
     r->req_head = op.req_head;
     r->req_head_len = op.req_len;
     r->resp_head = op.resp_head;

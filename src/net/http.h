@@ -71,13 +71,28 @@ typedef struct http_req {
     const char *host;
     long port;
     bool explicit_host; /* named by the user: any address allowed */
-    bool keep_body;     /* keep the body in memory (resp.body) */
+    bool keep_body;     /* keep the body (resp.body, and past keep_max resp.spill_fd) */
+    /* With keep_body: at most this many bytes are kept in memory (0 means
+     * HTTP_KEEP_MAX). What comes after them goes, with spill, to an unlinked
+     * temporary file that then holds the whole body (resp.spill_fd); without
+     * spill the transfer stops there and resp.truncated is set (a soft cap:
+     * no error, e.g. robots.txt past 500 KiB, a page parsed for links). */
+    size_t keep_max;
+    bool spill;
     bool no_reuse;      /* no later request will want this connection: close it when done */
 } http_req;
 
 /* Beyond this many open connections, new ones are closed after their
  * transfer instead of being kept for reuse (see http_fetch). */
 #define HTTP_KEEP_CONNS 4096
+/* Default for http_req.keep_max: the most of one body held in memory (a
+ * page parsed for links). */
+#define HTTP_KEEP_MAX ((size_t)10 << 20)
+/* A body kept only to be written out (saved, archived) spills to a file past
+ * this many bytes. */
+#define HTTP_SPILL_AT ((size_t)1 << 20)
+/* Response headers past this size end the transfer with HTTP_E_TOO_LARGE. */
+#define HTTP_MAX_HEADER_BYTES ((size_t)256 << 10)
 /* What all transfers' receive buffers may take together (see easy_new). */
 #define HTTP_RECV_BUDGET (16L << 20)
 
@@ -85,9 +100,12 @@ typedef struct http_resp {
     long status;             /* 0 when no response */
     http_err err;
     char errmsg[256];
-    char *body;              /* keep_body: decoded body, NUL-terminated */
+    char *body;              /* keep_body: the decoded body's first body_len bytes, NUL-terminated */
+    size_t body_len;         /* bytes in body (at most keep_max) */
     size_t bytes;            /* decoded body bytes received (up to the limit) */
     bool truncated;
+    bool spilled;            /* spill_fd holds the whole body (all `bytes`), offset 0 on */
+    int spill_fd;            /* valid only when spilled; closed by http_resp_free */
     char *content_type;
     char *location;          /* absolute redirect target, if any */
     int64_t retry_after_s;   /* -1 when absent */

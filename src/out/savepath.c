@@ -206,7 +206,21 @@ static int walk_dirs(int dirfd, char *dir, char *usedpath, size_t cap)
         close(cur);
         if (next < 0)
             return next;
-        up += (size_t)snprintf(usedpath + up, cap - up, "%s%s/", seg, alt ? ".d" : "");
+        /* the path as used, with ".d" where a file took the name: it grows
+         * past the requested path, so its length is checked, never assumed */
+        size_t sl = strlen(seg), need = sl + (alt ? 2 : 0) + 1;
+        if (up + need >= cap) {
+            close(next);
+            return -ENAMETOOLONG;
+        }
+        memcpy(usedpath + up, seg, sl);
+        up += sl;
+        if (alt) {
+            memcpy(usedpath + up, ".d", 2);
+            up += 2;
+        }
+        usedpath[up++] = '/';
+        usedpath[up] = 0;
         cur = next;
         seg = slash ? slash + 1 : NULL;
     }
@@ -284,8 +298,50 @@ static int create_in(int cur, const char *seg, char *name, size_t cap)
     return -EEXIST;
 }
 
-int savepath_write(int dirfd, savepath_dirs *dirs, const char *rel, const void *data, size_t n, char *used,
-                   size_t used_len)
+/* Remove a file just created whose path cannot be reported. */
+static void unlinkat_used(int dirfd, const char *usedpath, const char *name)
+{
+    char *p = NULL;
+    if (asprintf(&p, "%s%s", usedpath, name) >= 0)
+        unlinkat(dirfd, p, 0);
+    free(p);
+}
+
+/* Copy n bytes from src_fd (offset 0 on) to fd. */
+static int copy_from(int fd, int src_fd, size_t n)
+{
+    enum { BUFSZ = 65536 };
+    char *buf = malloc(BUFSZ); /* not on a coroutine's stack */
+    if (!buf)
+        return -ENOMEM;
+    int rc = 0;
+    off_t off = 0;
+    while (n && rc == 0) {
+        ssize_t r = pread(src_fd, buf, n < BUFSZ ? n : BUFSZ, off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            rc = r < 0 ? -errno : -EIO;
+            break;
+        }
+        for (ssize_t done = 0; done < r && rc == 0;) {
+            ssize_t w = write(fd, buf + done, (size_t)(r - done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0)
+                rc = -errno;
+            else
+                done += w;
+        }
+        off += r;
+        n -= (size_t)r;
+    }
+    free(buf);
+    return rc;
+}
+
+int savepath_write(int dirfd, savepath_dirs *dirs, const char *rel, const void *data, size_t n, int src_fd,
+                   char *used, size_t used_len)
 {
     char buf[4096];
     if (strlen(rel) >= sizeof buf || rel[0] == '/')
@@ -316,6 +372,20 @@ int savepath_write(int dirfd, savepath_dirs *dirs, const char *rel, const void *
     }
     if (fd < 0)
         return fd;
+    if (strlen(usedpath) + strlen(name) >= used_len) {
+        close(fd);
+        unlinkat_used(dirfd, usedpath, name);
+        return -ENAMETOOLONG;
+    }
+    if (src_fd >= 0) {
+        int rc = copy_from(fd, src_fd, n);
+        if (close(fd) != 0 && rc == 0)
+            rc = -errno;
+        if (rc < 0)
+            return rc;
+        snprintf(used, used_len, "%s%s", usedpath, name);
+        return 0;
+    }
     const char *p = data;
     size_t left = n;
     while (left) {

@@ -27,11 +27,12 @@ typedef struct savepath_dirs savepath_dirs;
 int savepath_dirs_new(savepath_dirs **out);
 void savepath_dirs_free(savepath_dirs *d);
 
-/* Create rel (with its directories) under dirfd and write data; dirs (or
+/* Create rel (with its directories) under dirfd and write n bytes: from
+ * src_fd (read from offset 0 on) when src_fd >= 0, else from data; dirs (or
  * NULL) caches the directories. On success returns 0 and the path actually
  * used (maybe with a ".N" suffix, or "a.d/" for a directory "a" that is
- * already a file) in used. */
-int savepath_write(int dirfd, savepath_dirs *dirs, const char *rel, const void *data, size_t n, char *used,
-                   size_t used_len);
+ * already a file) in used; -ENAMETOOLONG when that path does not fit. */
+int savepath_write(int dirfd, savepath_dirs *dirs, const char *rel, const void *data, size_t n, int src_fd,
+                   char *used, size_t used_len);
 
 #endif

@@ -1,5 +1,6 @@
 /* warc: see warc.h. */
 #include "warc.h"
+#include "util/sbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +48,56 @@ static void sha1(const void *a, size_t alen, const void *b, size_t blen, unsigne
         EVP_DigestUpdate(c, b, blen);
     EVP_DigestFinal_ex(c, out, &n);
     EVP_MD_CTX_free(c);
+}
+
+/* A block part that is either memory or the start of a file. */
+typedef struct part {
+    const void *mem;
+    size_t len;
+    int fd; /* >= 0: read len bytes of this file from offset 0 */
+} part;
+
+/* Feed a part to fn in pieces; 0 or -errno. */
+static int part_each(const part *p, int (*fn)(void *ud, const void *d, size_t n), void *ud)
+{
+    if (p->fd < 0)
+        return p->len ? fn(ud, p->mem, p->len) : 0;
+    static __thread char buf[65536];
+    off_t off = 0;
+    for (size_t left = p->len; left;) {
+        ssize_t r = pread(p->fd, buf, left < sizeof buf ? left : sizeof buf, off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return r < 0 ? -errno : -EIO;
+        int rc = fn(ud, buf, (size_t)r);
+        if (rc < 0)
+            return rc;
+        off += r;
+        left -= (size_t)r;
+    }
+    return 0;
+}
+
+static int sha1_update(void *ud, const void *d, size_t n)
+{
+    return EVP_DigestUpdate(ud, d, n) == 1 ? 0 : -ENOMEM;
+}
+
+/* SHA-1 of a then the part b. */
+static int sha1_part(const void *a, size_t alen, const part *b, unsigned char out[20])
+{
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    unsigned int n = 20;
+    if (!c)
+        return -ENOMEM;
+    EVP_DigestInit_ex(c, EVP_sha1(), NULL);
+    if (alen)
+        EVP_DigestUpdate(c, a, alen);
+    int rc = part_each(b, sha1_update, c);
+    EVP_DigestFinal_ex(c, out, &n);
+    EVP_MD_CTX_free(c);
+    return rc;
 }
 
 static void base32(const unsigned char *in, size_t n, char *out)
@@ -111,43 +162,58 @@ static int64_t now_us(void)
 /* ---- records ----------------------------------------------------------------- */
 
 /* One record: WARC header + block (two parts) + CRLF CRLF, as one gzip member. */
-static int put_record(warc_writer *w, const char *head, size_t hlen, const void *b1, size_t l1, const void *b2,
-                      size_t l2)
+typedef struct deflater {
+    warc_writer *w;
+    z_stream z;
+} deflater;
+
+static int deflate_some(deflater *d, const void *data, size_t n, int flush)
+{
+    warc_writer *w = d->w;
+    d->z.next_in = (Bytef *)data;
+    d->z.avail_in = (uInt)n;
+    int zr;
+    do {
+        d->z.next_out = w->zbuf;
+        d->z.avail_out = (uInt)sizeof w->zbuf;
+        zr = deflate(&d->z, flush);
+        size_t out = sizeof w->zbuf - d->z.avail_out;
+        if (out && fwrite(w->zbuf, 1, out, w->f) != out)
+            return -(errno ? errno : EIO);
+        w->size += (int64_t)out;
+    } while (d->z.avail_out == 0 || (flush == Z_FINISH && zr != Z_STREAM_END));
+    return 0;
+}
+
+static int deflate_part(void *ud, const void *data, size_t n) { return deflate_some(ud, data, n, Z_NO_FLUSH); }
+
+static int put_record_parts(warc_writer *w, const char *head, size_t hlen, const part *b1, const part *b2)
 {
     if (w->err)
         return w->err;
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    deflater d = {.w = w};
+    if (deflateInit2(&d.z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return w->err = -ENOMEM;
-    unsigned char *out = w->zbuf;
-    const size_t outsz = sizeof w->zbuf;
-    const void *parts[4] = {head, b1, b2, "\r\n\r\n"};
-    size_t lens[4] = {hlen, l1, l2, 4};
-    int rc = 0;
-    for (int i = 0; i < 4 && rc == 0; i++) {
-        z.next_in = (Bytef *)parts[i];
-        z.avail_in = (uInt)lens[i];
-        int flush = i == 3 ? Z_FINISH : Z_NO_FLUSH;
-        int zr;
-        do {
-            z.next_out = out;
-            z.avail_out = (uInt)outsz;
-            zr = deflate(&z, flush);
-            size_t n = outsz - z.avail_out;
-            if (n && fwrite(out, 1, n, w->f) != n) {
-                rc = -(errno ? errno : EIO);
-                break;
-            }
-            w->size += (int64_t)n;
-        } while (z.avail_out == 0 || (flush == Z_FINISH && zr != Z_STREAM_END));
-    }
-    deflateEnd(&z);
+    int rc = deflate_some(&d, head, hlen, Z_NO_FLUSH);
+    if (rc == 0)
+        rc = part_each(b1, deflate_part, &d);
+    if (rc == 0 && b2)
+        rc = part_each(b2, deflate_part, &d);
+    if (rc == 0)
+        rc = deflate_some(&d, "\r\n\r\n", 4, Z_FINISH);
+    deflateEnd(&d.z);
     if (rc == 0 && fflush(w->f) != 0)
         rc = -(errno ? errno : EIO);
     if (rc)
         w->err = rc;
     return rc;
+}
+
+static int put_record(warc_writer *w, const char *head, size_t hlen, const void *b1, size_t l1, const void *b2,
+                      size_t l2)
+{
+    part p1 = {b1, l1, -1}, p2 = {b2, l2, -1};
+    return put_record_parts(w, head, hlen, &p1, &p2);
 }
 
 static int put_warcinfo(warc_writer *w)
@@ -266,7 +332,11 @@ int warc_write(warc_writer *w, const warc_exchange *x)
         return w->err = -ENOMEM;
     unsigned char d[20];
     char block_digest[40], payload_digest[40];
-    sha1(x->body, x->body_len, NULL, 0, d);
+    part body = {x->body, x->body_len, x->body_fd};
+    if (sha1_part(NULL, 0, &body, d) < 0) {
+        free(head);
+        return w->err = -EIO;
+    }
     label(d, payload_digest);
 
     /* revisit: identical payload already archived */
@@ -280,32 +350,35 @@ int warc_write(warc_writer *w, const warc_exchange *x)
             if (strcmp(e->digest, payload_digest) == 0)
                 prior = e;
     }
-    char *rhead = malloc(4096 + strlen(x->url) * 2);
+    /* Record headers are built in a growable buffer: the URIs in them (this
+     * one, and a revisit's prior one) can be as long as a server makes them. */
+    sbuf rh = SBUF_INIT;
     int rc = 0;
-    if (!rhead) {
-        free(head);
-        return w->err = -ENOMEM;
-    }
     if (prior) {
         sha1(head, hl, NULL, 0, d);
         label(d, block_digest);
-        int n = sprintf(rhead,
+        sbuf_printf(&rh,
                         "WARC/1.1\r\nWARC-Type: revisit\r\nWARC-Record-ID: %s\r\nWARC-Date: %s\r\nWARC-Target-URI: %s\r\n"
                         "%sWARC-Profile: http://netpreserve.org/warc/1.1/revisit/identical-payload-digest\r\n"
                         "WARC-Refers-To-Target-URI: %s\r\nWARC-Refers-To-Date: %s\r\n"
                         "WARC-Block-Digest: %s\r\nWARC-Payload-Digest: %s\r\n"
                         "Content-Type: application/http; msgtype=response\r\nContent-Length: %zu\r\n\r\n",
                         resp_id, date, x->url, ipline, prior->uri, prior->date, block_digest, payload_digest, hl);
-        rc = put_record(w, rhead, (size_t)n, head, hl, NULL, 0);
+        rc = sbuf_failed(&rh) ? -ENOMEM : put_record(w, rh.p, rh.len, head, hl, NULL, 0);
     } else {
-        sha1(head, hl, x->body, x->body_len, d);
+        if (sha1_part(head, hl, &body, d) < 0) {
+            sbuf_free(&rh);
+            free(head);
+            return w->err = -EIO;
+        }
         label(d, block_digest);
-        int n = sprintf(rhead,
+        sbuf_printf(&rh,
                         "WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: %s\r\nWARC-Date: %s\r\nWARC-Target-URI: %s\r\n"
                         "%sWARC-Block-Digest: %s\r\nWARC-Payload-Digest: %s\r\n"
                         "Content-Type: application/http; msgtype=response\r\nContent-Length: %zu\r\n\r\n",
                         resp_id, date, x->url, ipline, block_digest, payload_digest, hl + x->body_len);
-        rc = put_record(w, rhead, (size_t)n, head, hl, x->body, x->body_len);
+        part hp = {head, hl, -1};
+        rc = sbuf_failed(&rh) ? -ENOMEM : put_record_parts(w, rh.p, rh.len, &hp, &body);
         if (rc == 0 && w->dedup) {
             dedup_entry *e = calloc(1, sizeof *e);
             if (e) {
@@ -321,14 +394,15 @@ int warc_write(warc_writer *w, const warc_exchange *x)
     if (rc == 0 && x->req_head && x->req_len) {
         sha1(x->req_head, x->req_len, NULL, 0, d);
         label(d, block_digest);
-        int n = sprintf(rhead,
+        sbuf_reset(&rh);
+        sbuf_printf(&rh,
                         "WARC/1.1\r\nWARC-Type: request\r\nWARC-Record-ID: %s\r\nWARC-Date: %s\r\nWARC-Target-URI: %s\r\n"
                         "%sWARC-Concurrent-To: %s\r\nWARC-Block-Digest: %s\r\n"
                         "Content-Type: application/http; msgtype=request\r\nContent-Length: %zu\r\n\r\n",
                         req_id, date, x->url, ipline, resp_id, block_digest, x->req_len);
-        rc = put_record(w, rhead, (size_t)n, x->req_head, x->req_len, NULL, 0);
+        rc = sbuf_failed(&rh) ? -ENOMEM : put_record(w, rh.p, rh.len, x->req_head, x->req_len, NULL, 0);
     }
-    free(rhead);
+    sbuf_free(&rh);
     free(head);
     return rc;
 }
