@@ -22,6 +22,10 @@
 #include "robots.h"
 #include "writer.h"
 
+/* robots.txt files whose patterns total more bytes than this are matched on
+ * the executor (a check costs at most path length x pattern bytes). */
+#define ROBOTS_LOOP_COST (16 * 1024)
+
 /* ---- hosts ------------------------------------------------------------------------ */
 
 static host_state *host_get(engine *E, const char *name)
@@ -351,6 +355,33 @@ static void split_url(const char *url, fetch_item *fi)
         fi->port = strtol(colon + 1, NULL, 10);
 }
 
+typedef struct robots_job {
+    const robots *rules;
+    const char *agent, *url;
+    bool allowed;
+} robots_job;
+
+static void *robots_check_fn(void *arg)
+{
+    robots_job *j = arg;
+    j->allowed = robots_allowed(j->rules, j->agent, j->url);
+    return NULL;
+}
+
+/* robots.txt allows url? A check against a large file (a hostile one can
+ * cost milliseconds per URL) runs on the executor, never on the loop. */
+static bool robots_check(engine *E, const fr_host *h, const char *url)
+{
+    if (h->disallow_all)
+        return false;
+    robots_job j = {h->rules, E->cfg->http.user_agent ? E->cfg->http.user_agent : "crawl", url, true};
+    void *ignored;
+    if (robots_cost(h->rules) > ROBOTS_LOOP_COST && co_exec_run(E->exec, robots_check_fn, &j, &ignored) == 0)
+        return j.allowed;
+    robots_check_fn(&j);
+    return j.allowed;
+}
+
 /* A recursive crawl's worker: politely take the next URL from the frontier,
  * check robots.txt, fetch, extract and queue links, write the record. */
 static int crawl_worker(void *arg)
@@ -371,9 +402,7 @@ static int crawl_worker(void *arg)
         }
         if (c->robots)
             discover_robots(E, h);
-        if (c->robots &&
-            (h->disallow_all ||
-             !robots_allowed(h->rules, c->http.user_agent ? c->http.user_agent : "crawl", it->url))) {
+        if (c->robots && !robots_check(E, h, it->url)) {
             E->skipped_robots++;
             rec_item *ri = writer_rec_new(it->url);
             if (ri) {

@@ -9,8 +9,10 @@
 
 typedef struct rule {
     bool allow;
-    char *pattern; /* escaped */
-    size_t len;
+    bool anchored; /* the pattern ended in '$' (removed from pattern) */
+    char *pattern; /* escaped, runs of '*' collapsed to one */
+    size_t plen;   /* bytes in pattern */
+    size_t len;    /* the rule's length as written (escaped): its precedence */
     int group;
 } rule;
 
@@ -26,6 +28,7 @@ struct robots {
     size_t ngroups;
     rule *rules;
     size_t nrules;
+    size_t pattern_bytes; /* all patterns together: the cost of one check is at most this times the path */
     char **sitemaps;
     size_t nsitemaps;
 };
@@ -65,6 +68,34 @@ static char *escape_pattern(const char *s, size_t n, size_t *outlen)
 }
 
 /* The leading product token: letters, '_' and '-'. */
+/* Longest pattern kept: a longer one is cut there (which only widens it). */
+#define ROBOTS_MAX_PATTERN 8192
+
+/* Split off a final '$', collapse runs of '*' (a pattern of 500,000 '*' is
+ * one '*'), and cap the length; the precedence keeps the written length. */
+static void compile_rule(rule *ru)
+{
+    if (!ru->pattern) {
+        ru->plen = 0;
+        return;
+    }
+    size_t n = ru->len;
+    if (n && ru->pattern[n - 1] == '$') {
+        ru->anchored = true;
+        n--;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < ROBOTS_MAX_PATTERN; i++) {
+        if (ru->pattern[i] == '*' && k && ru->pattern[k - 1] == '*')
+            continue;
+        ru->pattern[k++] = ru->pattern[i];
+    }
+    if (k == ROBOTS_MAX_PATTERN && n > k)
+        ru->anchored = false; /* cut: now a prefix of what was written */
+    ru->pattern[k] = 0;
+    ru->plen = k;
+}
+
 static size_t token_len(const char *s, size_t n)
 {
     size_t i = 0;
@@ -151,6 +182,8 @@ robots *robots_parse(const char *body, size_t len)
             ru->allow = KEY("allow");
             ru->pattern = escape_pattern(vs, vlen, &ru->len);
             ru->group = cur;
+            compile_rule(ru);
+            r->pattern_bytes += ru->plen;
         } else if (KEY("crawl-delay")) {
             if (cur >= 0) {
                 char buf[32];
@@ -208,38 +241,31 @@ static void select_groups(const robots *r, const char *agent, bool *use)
             use[i] = r->groups[i].star;
 }
 
-/* Does pattern match a prefix of path (or all of it, with a final '$')? */
-static bool pattern_match(const char *path, size_t plen, const char *pat, size_t patlen)
+/* Does pattern match a prefix of path (or, anchored, all of it)? The
+ * two-pointer wildcard match: on a mismatch, go back to just after the last
+ * '*' and let it absorb one more byte. With runs of '*' collapsed, a check
+ * costs at most plen x patlen steps, and usually about plen + patlen. */
+static bool pattern_match(const char *path, size_t plen, const char *pat, size_t patlen, bool anchored)
 {
-    size_t stack[64];
-    size_t *pos = plen + 1 <= 64 ? stack : malloc((plen + 1) * sizeof *pos);
-    size_t n = 1;
-    pos[0] = 0;
-    bool ok = true;
-    for (size_t i = 0; i < patlen && ok; i++) {
-        char c = pat[i];
-        if (c == '$' && i + 1 == patlen) {
-            ok = pos[n - 1] == plen;
-            goto out;
+    size_t i = 0, j = 0, star = (size_t)-1, mark = 0;
+    for (;;) {
+        if (j == patlen) {
+            if (!anchored || i == plen)
+                return true;
+        } else if (pat[j] == '*') {
+            star = j++;
+            mark = i;
+            continue;
+        } else if (i < plen && pat[j] == path[i]) {
+            i++;
+            j++;
+            continue;
         }
-        if (c == '*') {
-            size_t from = pos[0];
-            n = plen - from + 1;
-            for (size_t j = 0; j < n; j++)
-                pos[j] = from + j;
-        } else {
-            size_t k = 0;
-            for (size_t j = 0; j < n; j++)
-                if (pos[j] < plen && path[pos[j]] == c)
-                    pos[k++] = pos[j] + 1;
-            n = k;
-            ok = n > 0;
-        }
+        if (star == (size_t)-1 || mark >= plen)
+            return false;
+        j = star + 1;
+        i = ++mark;
     }
-out:
-    if (pos != stack)
-        free(pos);
-    return ok;
 }
 
 char *robots_path_of(const char *url)
@@ -276,7 +302,7 @@ bool robots_allowed(const robots *r, const char *agent, const char *url)
         const rule *ru = &r->rules[i];
         if (!use[ru->group])
             continue;
-        if (!pattern_match(path, plen, ru->pattern, ru->len))
+        if (!ru->pattern || !pattern_match(path, plen, ru->pattern, ru->plen, ru->anchored))
             continue;
         long *best = ru->allow ? &best_allow : &best_disallow;
         if ((long)ru->len > *best)
@@ -287,6 +313,8 @@ bool robots_allowed(const robots *r, const char *agent, const char *url)
         free(use);
     return best_disallow < 0 || best_allow >= best_disallow;
 }
+
+size_t robots_cost(const robots *r) { return r ? r->pattern_bytes : 0; }
 
 double robots_crawl_delay(const robots *r, const char *agent)
 {

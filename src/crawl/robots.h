@@ -31,6 +31,9 @@ void robots_free(robots *r);
 /* agent: a product token ("crawl") or a User-Agent string ("crawl/1.0 (...)"),
  * whose leading token is used. url: absolute URL or a path. */
 bool robots_allowed(const robots *r, const char *agent, const char *url);
+/* An upper bound on one robots_allowed() check, in bytes compared per byte of
+ * path: callers move checks against a large file off the event loop. */
+size_t robots_cost(const robots *r);
 /* Crawl-delay in seconds for agent (negative if none). */
 double robots_crawl_delay(const robots *r, const char *agent);
 /* Sitemap URLs, in file order. */
