@@ -94,6 +94,8 @@ typedef struct engine {
     size_t win_cap, win_head;
     int64_t cur_src, cur_off; /* where the item after the last one read starts */
     uint64_t resumed_skipped; /* items done in an earlier run */
+    struct tail_set *tail;    /* --resume: URLs of records written after the last commit, kept in the file */
+    uint64_t resumed_kept;    /* records of the tail found again (not written twice) */
     int64_t last_checkpoint_ns;
     size_t since_checkpoint;
     bool io_failed;

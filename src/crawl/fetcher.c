@@ -697,7 +697,8 @@ static int setup(engine *E)
             return rc == -EEXIST || rc == -EBUSY ? EXIT_USAGE : EXIT_IO;
         }
         rc = state_is_new(E->state) ? jsonl_open(c->output, &E->out)
-                                    : jsonl_open_resume(c->output, state_output_size(E->state), &E->out);
+                                    : jsonl_open_resume(c->output, state_output_size(E->state), writer_tail_line, E,
+                                                        &E->out);
         E->last_checkpoint_ns = co_now_ns();
         if (rc == 0 && c->recursive &&
             (state_each_host(E->state, resume_host, E) < 0 || state_each_url(E->state, resume_url, E) < 0))
@@ -825,6 +826,9 @@ int fetcher_main(void *arg)
                     prefix, (unsigned long long)E.st.peak_in_flight, E.cfg->concurrency,
                     lsched_mean_out(&E.ls), (double)E.ls.st.wait_host_ns / 1e9,
                     (double)E.st.retry_wait_ns / 1e9);
+        if (E.resumed_kept)
+            fprintf(stderr, "%sresumed: %llu records written after the last checkpoint were kept, not written again\n",
+                    prefix, (unsigned long long)E.resumed_kept);
         if (E.resumed_skipped)
             fprintf(stderr, "%sresumed: %llu input URLs already had records\n", prefix,
                     (unsigned long long)E.resumed_skipped);
@@ -877,6 +881,7 @@ cleanup:
     if (E.seen_ready)
         seen_free(&E.seen);
     free(E.win);
+    writer_tail_free(&E);
     if (E.have_accept)
         regfree(&E.accept_re);
     if (E.have_reject)

@@ -1,6 +1,10 @@
 /* writer: see writer.h. */
 #include "writer.h"
 
+#include <jansson.h>
+
+#include "crawl/hash.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +90,105 @@ void writer_submit(engine *E, rec_item *ri, record *scratch, int64_t item, const
         writer_rec_free(ri);
 }
 
+/* ---- the resume tail: records already in the file, not yet committed ---- */
+
+typedef struct tail_ent {
+    struct tail_ent *next;
+    long count;
+    char url[];
+} tail_ent;
+
+typedef struct tail_set {
+    tail_ent **b;
+    size_t nb, n;
+} tail_set;
+
+static tail_ent **tail_slot(tail_set *t, const char *url)
+{
+    tail_ent **pp = &t->b[crawl_hash_str(url) & (t->nb - 1)];
+    while (*pp && strcmp((*pp)->url, url) != 0)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static int tail_grow(tail_set *t)
+{
+    size_t nb = t->nb ? t->nb * 2 : 256;
+    tail_ent **b = calloc(nb, sizeof *b);
+    if (!b)
+        return -ENOMEM;
+    for (size_t i = 0; i < t->nb; i++)
+        for (tail_ent *e = t->b[i], *n; e; e = n) {
+            n = e->next;
+            e->next = b[crawl_hash_str(e->url) & (nb - 1)];
+            b[crawl_hash_str(e->url) & (nb - 1)] = e;
+        }
+    free(t->b);
+    t->b = b;
+    t->nb = nb;
+    return 0;
+}
+
+void writer_tail_line(void *ud, const char *line, size_t len)
+{
+    engine *E = ud;
+    json_error_t jerr;
+    json_t *j = json_loadb(line, len, 0, &jerr);
+    const char *url = j ? json_string_value(json_object_get(j, "url")) : NULL;
+    if (!url) {
+        json_decref(j);
+        return; /* not one of our records: left alone */
+    }
+    if (!E->tail)
+        E->tail = calloc(1, sizeof *E->tail);
+    tail_set *t = E->tail;
+    if (t && (t->n >= t->nb * 2 || !t->nb) && tail_grow(t) < 0)
+        t = NULL;
+    tail_ent **pp = t ? tail_slot(t, url) : NULL;
+    if (pp && *pp) {
+        (*pp)->count++;
+    } else if (pp) {
+        size_t ul = strlen(url);
+        tail_ent *e = malloc(sizeof *e + ul + 1);
+        if (e) {
+            memcpy(e->url, url, ul + 1);
+            e->count = 1;
+            e->next = NULL;
+            *pp = e;
+            t->n++;
+        }
+    }
+    json_decref(j);
+}
+
+/* Is url's record already in the file (and not yet claimed)? Claims it. */
+static bool tail_take(engine *E, const char *url)
+{
+    if (!E->tail || !E->tail->n || !url)
+        return false;
+    tail_ent **pp = tail_slot(E->tail, url);
+    if (!*pp || (*pp)->count <= 0)
+        return false;
+    (*pp)->count--;
+    E->resumed_kept++;
+    return true;
+}
+
+void writer_tail_free(engine *E)
+{
+    tail_set *t = E->tail;
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->nb; i++)
+        for (tail_ent *e = t->b[i], *n; e; e = n) {
+            n = e->next;
+            free(e);
+        }
+    free(t->b);
+    free(t);
+    E->tail = NULL;
+}
+
 /* Make what was written durable: fsync the output, then commit the state. */
 static void checkpoint(engine *E)
 {
@@ -123,9 +226,14 @@ int writer_main(void *arg)
         rec_item *ri = p;
         const char *line;
         size_t len;
-        int err = record_format(E->fmt, &ri->rec, &line, &len);
-        if (err == 0)
-            err = jsonl_write(E->out, line, len);
+        int err = 0;
+        /* resumed: a record written after the last commit is still in the
+         * file (output is append-only); it is not written a second time */
+        if (!tail_take(E, ri->rec.url)) {
+            err = record_format(E->fmt, &ri->rec, &line, &len);
+            if (err == 0)
+                err = jsonl_write(E->out, line, len);
+        }
         if (err < 0 && E->exit_code != EXIT_IO) {
             fprintf(stderr, "crawl: cannot write output: %s\n", strerror(-err));
             engine_note_exit(E, EXIT_IO);

@@ -33,6 +33,12 @@ bool writer_resp_error(const http_resp *r, const char **kind, const char **msg);
 /* Hand ri to the writer. ri NULL (out of memory): the record is lost, and
  * scratch (filled in its place, may be NULL) is cleared. */
 void writer_submit(engine *E, rec_item *ri, record *scratch, int64_t item, const char *done_url);
+/* --resume: a complete line of the output past the committed size (a
+ * jsonl_open_resume line_cb, ud = the engine). Its record stays in the file;
+ * when the resumed run finishes that URL again, the writer does not write it
+ * a second time. */
+void writer_tail_line(void *ud, const char *line, size_t len);
+void writer_tail_free(engine *E);
 /* The writer task (a co_fn on the engine): runs until E->records closes. */
 int writer_main(void *arg);
 /* Save a 2xx body under --directory-prefix; notes the path (or the error)

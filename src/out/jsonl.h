@@ -17,9 +17,13 @@ typedef struct jsonl jsonl;
 
 /* path NULL or "-" = stdout. 0 or -errno. */
 int jsonl_open(const char *path, jsonl **out);
-/* Continue an existing file: cut it to size bytes (dropping whatever was
- * written after the last checkpoint, a torn last line included) and append. */
-int jsonl_open_resume(const char *path, int64_t size, jsonl **out);
+/* Continue an existing file whose first size bytes were committed. Output is
+ * append-only: every complete line after them is kept (a reader may have
+ * consumed it already) and passed to line_cb (may be NULL) so the caller can
+ * recognise the records it need not write again; only a torn last line (no
+ * newline: never a line anyone read) is cut. Then appends. */
+int jsonl_open_resume(const char *path, int64_t size, void (*line_cb)(void *ud, const char *line, size_t len),
+                      void *ud, jsonl **out);
 /* Flush and fsync; *size = bytes in the file. 0 or -errno. */
 int jsonl_sync(jsonl *j, int64_t *size);
 /* Write one line (len bytes, ending in '\n'). 0 or -errno (the first I/O

@@ -10,10 +10,12 @@
  * one transaction with the output size and everything queued or finished
  * since the last checkpoint. A page's links are queued before its record is
  * written, so a committed page always has its links committed with it. On
- * --resume the output is truncated to the committed size (dropping records,
- * and any torn last line, written after the last commit), and what was not
- * committed as done is fetched again: every URL ends up in the output
- * exactly once, however the run was stopped (SIGKILL included).
+ * --resume the output is never cut back (a reader may have consumed its
+ * lines): records written after the last commit stay, only a torn last line
+ * is removed, and what was not committed as done is fetched again, its record
+ * not written a second time when one is already in the file (see
+ * writer_tail_line): every URL ends up in the output exactly once, however
+ * the run was stopped (SIGKILL included).
  *
  * Loop thread only. The state owns its database handle.
  */
