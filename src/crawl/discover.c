@@ -317,7 +317,8 @@ char *discover_fetch(engine *E, const char *start, http_resp *r, bool *fetched, 
         char hb[300];
         http_req req = {.url = url,
                         .keep_body = true,
-                        .keep_max = keep_max,
+                        .keep_max = keep_max ? keep_max : HTTP_SPILL_AT,
+                        .spill = keep_max == 0,
                         .explicit_host = discover_is_seed_host(E, discover_host_of(url, hb, sizeof hb))};
         *fetched = true;
         if (http_fetch(E->http, &req, r) < 0)
@@ -338,8 +339,7 @@ typedef struct sm_task {
 } sm_task;
 
 typedef struct sm_job {
-    const char *body;
-    size_t len;
+    sitemap_src src;
     sitemap_result res;
     int rc;
 } sm_job;
@@ -347,7 +347,7 @@ typedef struct sm_job {
 static void *sitemap_fn(void *arg)
 {
     sm_job *j = arg;
-    j->rc = sitemap_parse(j->body, j->len, SITEMAP_MAX_BYTES, &j->res);
+    j->rc = sitemap_read(&j->src, SITEMAP_MAX_BYTES, &j->res);
     return NULL;
 }
 
@@ -393,11 +393,12 @@ static int sitemap_main(void *arg)
     engine *E = t->E;
     http_resp r;
     bool fetched;
-    char *url = discover_fetch(E, t->url, &r, &fetched, true, SITEMAP_MAX_BYTES + 1);
+    char *url = discover_fetch(E, t->url, &r, &fetched, true, 0);
     int found = 0;
     const char *errkind = NULL, *errmsg = NULL;
     if (fetched && !r.err && r.status >= 200 && r.status < 300 && r.body) {
-        sm_job j = {.body = r.body, .len = r.body_len};
+        /* read while it streams from memory or, past 1 MiB, from its file */
+        sm_job j = {.src = {r.body, r.spilled ? r.bytes : r.body_len, r.spilled ? r.spill_fd : -1}};
         void *ignored;
         if (co_exec_run(E->exec, sitemap_fn, &j, &ignored) == 0 && j.rc == 0) {
             found = (int)j.res.n;

@@ -29,6 +29,8 @@ int discover_follow_links(engine *E, const char *page_url, const http_resp *resp
 /* GET url with its body, following up to five redirects (robots.txt and
  * sitemaps), archiving every exchange. Returns the last URL asked for
  * (malloc'd); *r holds the last response when *fetched. */
+/* keep_max: bytes of the body kept in memory, the rest ignored (0: 1 MiB in
+ * memory and the whole body in a spill file). */
 char *discover_fetch(engine *E, const char *start, http_resp *r, bool *fetched, bool honour_stop, size_t keep_max);
 /* Read a sitemap (once per URL) in its own task. */
 void discover_start_sitemap(engine *E, const char *url, int level);

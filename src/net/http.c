@@ -56,6 +56,7 @@ struct http_client {
     size_t nhosts_b;
     co_dlist live;         /* transfers in flight (fetch_op.node; for http_client_wind_down) */
     bool winding_down;     /* no request will follow those in flight */
+    size_t kept;           /* body bytes held in memory, by transfers and by responses not yet freed */
 };
 
 typedef struct fetch_op {
@@ -360,6 +361,11 @@ static bool write_all(int fd, const char *p, size_t n)
 static bool keep(fetch_op *op, const char *p, size_t n)
 {
     size_t room = op->keep_max > op->len ? op->keep_max - op->len : 0;
+    /* all bodies held together stay within HTTP_KEEP_BUDGET: past it, this
+     * one spills (or stops) as if it had reached its own ceiling */
+    size_t budget_left = op->c->kept < HTTP_KEEP_BUDGET ? HTTP_KEEP_BUDGET - op->c->kept : 0;
+    if (room > budget_left)
+        room = budget_left;
     size_t mem = n < room ? n : room;
     if (mem) {
         if (op->len + mem + 1 > op->cap) {
@@ -385,6 +391,7 @@ static bool keep(fetch_op *op, const char *p, size_t n)
         }
         memcpy(op->body + op->len, p, mem);
         op->len += mem;
+        op->c->kept += mem;
     }
     if (mem == n)
         return true;
@@ -627,6 +634,10 @@ void http_client_wind_down(http_client *c)
 
 void http_resp_free(http_resp *r)
 {
+    if (r->kept_in) {
+        *r->kept_in -= r->body_len;
+        r->kept_in = NULL;
+    }
     if (r->spilled)
         close(r->spill_fd);
     r->spilled = false;
@@ -966,7 +977,10 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
             op.body[op.len] = 0;
         r->body = op.body;
         r->body_len = op.body ? op.len : 0;
+        r->kept_in = &c->kept; /* counted until http_resp_free */
         op.body = NULL;
+    } else {
+        c->kept -= op.len;
     }
     free(op.body);
     if (op.spill_fd >= 0 && r->body && !op.write_failed) {

@@ -88,6 +88,10 @@ typedef struct http_req {
 /* Default for http_req.keep_max: the most of one body held in memory (a
  * page parsed for links). */
 #define HTTP_KEEP_MAX ((size_t)10 << 20)
+/* All bodies held in memory at once (in flight, or handed over and not yet
+ * freed) stay within this; past it a body spills or stops as at its own
+ * ceiling. With the ceilings above, this is most of crawl's memory budget. */
+#define HTTP_KEEP_BUDGET ((size_t)256 << 20)
 /* A body kept only to be written out (saved, archived) spills to a file past
  * this many bytes. */
 #define HTTP_SPILL_AT ((size_t)1 << 20)
@@ -105,6 +109,7 @@ typedef struct http_resp {
     size_t bytes;            /* decoded body bytes received (up to the limit) */
     bool truncated;
     bool spilled;            /* spill_fd holds the whole body (all `bytes`), offset 0 on */
+    size_t *kept_in;         /* the client's count of body bytes in memory (http_resp_free lowers it) */
     int spill_fd;            /* valid only when spilled; closed by http_resp_free */
     char *content_type;
     char *location;          /* absolute redirect target, if any */
