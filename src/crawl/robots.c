@@ -75,6 +75,7 @@ static char *escape_pattern(const char *s, size_t n, size_t *outlen)
  * one '*'), and cap the length; the precedence keeps the written length. */
 static void compile_rule(rule *ru)
 {
+    ru->anchored = false;
     if (!ru->pattern) {
         ru->plen = 0;
         return;
