@@ -475,6 +475,51 @@ done:
     return out;
 }
 
+static size_t remove_dot_segments(const char *in, size_t n, char *out);
+
+/* Resolve the encoded reference ref ("path?query#fragment", the path not
+ * starting with "//") against the URL in u, in place. false: not done (a
+ * path too deep for remove_dot_segments, or no memory); u is unchanged. */
+static bool resolve_path(CURLU *u, const char *ref)
+{
+    size_t plen = strcspn(ref, "?#");
+    char *bpath = NULL;
+    sbuf merged = {0};
+    if (ref[0] != '/') {
+        curl_url_get(u, CURLUPART_PATH, &bpath, 0);
+        const char *bp = bpath && bpath[0] == '/' ? bpath : "/";
+        const char *slash = strrchr(bp, '/');
+        sb_put(&merged, bp, (size_t)(slash - bp) + 1);
+    }
+    sb_put(&merged, ref, plen);
+    curl_free(bpath);
+    char *np = merged.p ? malloc(merged.n + 2) : NULL;
+    size_t dl = np ? remove_dot_segments(merged.p, merged.n, np) : 0;
+    free(merged.p);
+    if (!dl) {
+        free(np);
+        return false;
+    }
+    np[dl] = 0;
+    /* set as a whole absolute URL: setting the path part alone makes
+     * libcurl lower-case its escapes */
+    char *cur = NULL;
+    bool ok = false;
+    if (curl_url_get(u, CURLUPART_URL, &cur, 0) == CURLUE_OK) {
+        const char *auth = strstr(cur, "://");
+        size_t origin = auth ? (size_t)(auth + 3 - cur) + strcspn(auth + 3, "/?#") : 0;
+        sbuf abs = {0};
+        sb_put(&abs, cur, origin);
+        sb_put(&abs, np, dl);
+        sb_put(&abs, ref + plen, strlen(ref + plen));
+        ok = auth && abs.p && curl_url_set(u, CURLUPART_URL, abs.p, 0) == CURLUE_OK;
+        free(abs.p);
+    }
+    curl_free(cur);
+    free(np);
+    return ok;
+}
+
 char *url_resolve(const char *base, const char *ref)
 {
     char *in = preprocess(ref);
@@ -568,6 +613,15 @@ char *url_resolve(const char *base, const char *ref)
     } else {
         encode_tail(&r, rel, &q_empty, &f_empty);
     }
+    /* The path is merged here (RFC 3986 5.2.3, then dot segments removed),
+     * not by libcurl: 7.88 drops empty segments ("a//b"), loses the last
+     * segment of "../?", and reads a path starting "//" as a host (all
+     * found by fuzz_url). */
+    if (r.p && resolve_path(u, r.p)) {
+        free(r.p);
+        result = serialize(u, q_empty, f_empty);
+        goto out;
+    }
     CURLUcode rc = curl_url_set(u, CURLUPART_URL, r.p ? r.p : "", 0);
     free(r.p);
     if (rc == CURLUE_OK)
@@ -591,7 +645,13 @@ static void norm_escapes(sbuf *b, const char *s)
     for (size_t i = 0; s[i]; i++) {
         if (s[i] == '%' && isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2])) {
             int c = hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]);
-            if (unreserved(c)) {
+            /* a decoded hex digit after a lone '%' (or '%' and one hex digit)
+             * would make a new escape, and normalizing again would change
+             * the URL: keep that one encoded (found by fuzz_url) */
+            bool makes_escape = isxdigit(c) && ((b->n >= 1 && b->p[b->n - 1] == '%') ||
+                                                (b->n >= 2 && b->p[b->n - 2] == '%' &&
+                                                 isxdigit((unsigned char)b->p[b->n - 1])));
+            if (unreserved(c) && !makes_escape) {
                 sb_putc(b, (char)c);
             } else {
                 char e[3] = {'%', hex[c >> 4], hex[c & 15]};
@@ -764,8 +824,10 @@ char *url_resolve_normalized(const char *base, const char *ref)
             return n;
         }
         size_t k = origin + dl;
-        memcpy(out + k, ref + rp, rl - rp); /* the query, if any */
-        k += rl - rp;
+        if (rl - rp > 1) { /* the query, if any; an empty one ("x?") is dropped, as url_normalize does */
+            memcpy(out + k, ref + rp, rl - rp);
+            k += rl - rp;
+        }
         out[k] = 0;
         free(merged);
         return out;
