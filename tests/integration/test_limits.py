@@ -5,6 +5,7 @@ Connection: close, TLS, HTTP/2, recursive), a slow capped host does not hold a
 URL list back, --rate/--host-rate/--delay gaps hold, and a host that backs off
 holds no worker. The test server reports, per Host header, the peak number of
 requests it answered at once and every request's start time (/hoststats)."""
+import json
 import os
 import shutil
 import socket
@@ -82,6 +83,9 @@ class LimitTest(ServerTest):
         code, recs, err = run(args + list(extra) + urls, timeout=120)
         wall = time.monotonic() - t0
         self.assertEqual(code, 0, err)
+        if "-o" in extra:
+            with open(extra[extra.index("-o") + 1]) as f:
+                recs = [json.loads(l) for l in f]
         self.assertEqual(len(recs), len(urls))
         self.assertTrue(all(r["status"] == 200 for r in recs), recs)
         return wall, self.host(hostname)
@@ -99,6 +103,13 @@ class LimitTest(ServerTest):
             urls = ["%s/delay/600?c=%d&i=%d" % (self.b, cap, i) for i in range(8)]
             wall, st = self.cap_run(urls, cap, hp, j=8)
             self.assert_waves(wall, st, cap, 8, 0.6)
+
+    def test_cap_with_state(self):
+        hp = "127.0.0.1:%d" % self.srv.port
+        urls = ["%s/delay/600?s=1&i=%d" % (self.b, i) for i in range(8)]
+        out = os.path.join(self.tmp, "o.jsonl")
+        wall, st = self.cap_run(urls, 4, hp, extra=["--state", os.path.join(self.tmp, "st"), "-o", out], j=8)
+        self.assert_waves(wall, st, 4, 8, 0.6)
 
     def test_cap_100_one_wave(self):
         hp = "127.0.0.1:%d" % self.srv.port
