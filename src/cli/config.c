@@ -1,5 +1,6 @@
 /* config: see config.h. */
 #include "config.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -64,7 +65,7 @@ static char *reader(char *buf, int num, void *stream)
 static char *expand(loader *L, const char *v)
 {
     size_t cap = strlen(v) + 1, n = 0;
-    char *out = malloc(cap);
+    char *out = xmalloc(cap);
     if (!out)
         return NULL;
     for (const char *p = v; *p;) {
@@ -96,7 +97,7 @@ static char *expand(loader *L, const char *v)
         }
         if (n + alen + 1 > cap) {
             cap = (n + alen + 1) * 2;
-            char *nb = realloc(out, cap);
+            char *nb = xrealloc(out, cap);
             if (!nb) {
                 free(out);
                 return NULL;
@@ -133,13 +134,13 @@ static void enter_section(loader *L, const char *section)
                     L->bad_section = true;
                     return;
                 }
-            conf_job *nj = realloc(c->jobs, (c->njobs + 1) * sizeof *nj);
+            conf_job *nj = xrealloc(c->jobs, (c->njobs + 1) * sizeof *nj);
             if (!nj)
                 abort();
             c->jobs = nj;
             L->cur = &c->jobs[c->njobs++];
             memset(L->cur, 0, sizeof *L->cur);
-            L->cur->name = strdup(jn);
+            L->cur->name = xstrdup(jn);
             L->cur->line = L->line;
             return;
         }
@@ -181,7 +182,7 @@ static int on_entry(void *user, const char *section, const char *name, const cha
 int conf_load(const char *path, conf *c, FILE *err)
 {
     memset(c, 0, sizeof *c);
-    c->path = strdup(path);
+    c->path = xstrdup(path);
     loader L = {.c = c, .err = err};
     L.f = fopen(path, "re");
     if (!L.f) {

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "xalloc.h"
 #include "cli/config.h"
 #include "cli/options.h"
 #include "crawl/co.h"
@@ -67,7 +68,7 @@ static char *join_list(const str_list *l)
     size_t len = 1;
     for (size_t i = 0; i < l->n; i++)
         len += strlen(l->v[i]) + 1;
-    char *s = calloc(1, len);
+    char *s = xcalloc(1, len);
     for (size_t i = 0; i < l->n; i++) {
         if (i)
             strcat(s, ",");
@@ -79,13 +80,13 @@ static char *join_list(const str_list *l)
 static void split_commas(const str_list *in, str_list *out)
 {
     for (size_t i = 0; i < in->n; i++) {
-        char *copy = strdup(in->v[i]), *save = NULL;
+        char *copy = xstrdup(in->v[i]), *save = NULL;
         for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-            char **nv = realloc(out->v, (out->n + 1) * sizeof *nv);
+            char **nv = xrealloc(out->v, (out->n + 1) * sizeof *nv);
             if (!nv)
                 abort();
             out->v = nv;
-            out->v[out->n++] = strdup(t);
+            out->v[out->n++] = xstrdup(t);
         }
         free(copy);
     }
@@ -242,7 +243,7 @@ static int runner_main(void *arg)
     event_add(si, NULL);
     event_add(st, NULL);
     fetcher_signals_listen(true);
-    job_task *tasks = calloc(r->n, sizeof *tasks);
+    job_task *tasks = xcalloc(r->n, sizeof *tasks);
     co_group g;
     co_group_init(&g);
     for (size_t i = 0; i < r->n; i++) {
@@ -363,8 +364,8 @@ static int run_config(const opt_list *cli, const crawl_opts *cli_o)
         fprintf(stderr, "%s: no [job NAME] section\n", c.path);
         errors++;
     }
-    job *jobs = calloc(c.njobs ? c.njobs : 1, sizeof *jobs);
-    conf_job **cjs = calloc(c.njobs ? c.njobs : 1, sizeof *cjs);
+    job *jobs = xcalloc(c.njobs ? c.njobs : 1, sizeof *jobs);
+    conf_job **cjs = xcalloc(c.njobs ? c.njobs : 1, sizeof *cjs);
     size_t n = 0;
     for (size_t i = 0; i < c.njobs; i++) {
         bool wanted = cli_o->job_names.n == 0;
@@ -468,14 +469,14 @@ static int cmd_robots(int argc, char **argv)
         return EXIT_IO;
     }
     size_t cap = 65536, len = 0;
-    char *buf = malloc(cap);
+    char *buf = xmalloc(cap);
     size_t n;
     while (buf && (n = fread(buf + len, 1, cap - len, f)) > 0) {
         len += n;
         if (len == cap) {
             if (cap >= ROBOTS_MAX_BYTES + 65536)
                 break; /* the matcher reads only the first 500 KiB */
-            char *nb = realloc(buf, cap *= 2);
+            char *nb = xrealloc(buf, cap *= 2);
             if (!nb)
                 break;
             buf = nb;
@@ -511,11 +512,11 @@ static char *slurp(const char *path, size_t *len)
         return NULL;
     }
     size_t cap = 1 << 16, n = 0, r;
-    char *buf = malloc(cap + 1);
+    char *buf = xmalloc(cap + 1);
     while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
         n += r;
         if (n == cap) {
-            char *nb = realloc(buf, (cap *= 2) + 1);
+            char *nb = xrealloc(buf, (cap *= 2) + 1);
             if (!nb) {
                 free(buf);
                 buf = NULL;
@@ -547,13 +548,13 @@ static void collect_link(void *ud, const link_ref *l)
 {
     link_list *L = ud;
     bool keep = (l->kind == LINK_FOLLOW || L->requisites) && (L->all || !l->nofollow);
-    char **nv = realloc(L->v, (L->n + 1) * sizeof *nv);
-    bool *nk = realloc(L->keep, (L->n + 1) * sizeof *nk);
+    char **nv = xrealloc(L->v, (L->n + 1) * sizeof *nv);
+    bool *nk = xrealloc(L->keep, (L->n + 1) * sizeof *nk);
     if (!nv || !nk)
         abort();
     L->v = nv;
     L->keep = nk;
-    L->v[L->n] = strndup(l->value, l->len);
+    L->v[L->n] = xstrndup(l->value, l->len);
     L->keep[L->n++] = keep;
 }
 
@@ -608,7 +609,7 @@ static int cmd_links(int argc, char **argv)
     free(utf8);
     free(html);
     /* <base href> applies to the whole document, wherever it stands */
-    char *eff = doc_base ? strdup(doc_base) : NULL;
+    char *eff = doc_base ? xstrdup(doc_base) : NULL;
     if (info.base[0]) {
         char *b = url_resolve(doc_base, info.base);
         if (b) {
@@ -616,7 +617,7 @@ static int cmd_links(int argc, char **argv)
             eff = b;
         }
     }
-    char **seen = calloc(L.n + 1, sizeof *seen);
+    char **seen = xcalloc(L.n + 1, sizeof *seen);
     size_t nseen = 0;
     for (size_t i = 0; i < L.n; i++) {
         char *q = charset_link_query(cs, L.v[i]); /* the query in the page's encoding */

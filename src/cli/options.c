@@ -1,5 +1,6 @@
 /* options: see options.h. */
 #include "options.h"
+#include "xalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -131,11 +132,11 @@ void opts_defaults(crawl_opts *o)
 
 static void list_add(str_list *l, const char *s)
 {
-    char **nv = realloc(l->v, (l->n + 1) * sizeof *nv);
+    char **nv = xrealloc(l->v, (l->n + 1) * sizeof *nv);
     if (!nv)
         abort();
     l->v = nv;
-    l->v[l->n++] = strdup(s);
+    l->v[l->n++] = xstrdup(s);
 }
 
 static void list_free(str_list *l)
@@ -293,7 +294,7 @@ static int apply_one(crawl_opts *o, const opt_assign *a, bool fresh, char *msg, 
     }
     case K_STRING:
         free(*(char **)p);
-        *(char **)p = strdup(val);
+        *(char **)p = xstrdup(val);
         return 0;
     case K_LIST:
         if (fresh)
@@ -347,12 +348,12 @@ int opts_apply(crawl_opts *o, const opt_list *l, FILE *err)
 
 static void push(opt_list *l, const opt_def *d, const char *value, const char *file, int line)
 {
-    opt_assign *nv = realloc(l->v, (l->n + 1) * sizeof *nv);
+    opt_assign *nv = xrealloc(l->v, (l->n + 1) * sizeof *nv);
     if (!nv)
         abort();
     l->v = nv;
     l->v[l->n].def = d;
-    l->v[l->n].value = value ? strdup(value) : NULL;
+    l->v[l->n].value = value ? xstrdup(value) : NULL;
     l->v[l->n].file = file;
     l->v[l->n].line = line;
     l->n++;
