@@ -33,18 +33,37 @@ struct robots {
     size_t nsitemaps;
 };
 
+/* Room for element n of an array that holds n: capacity 8, 16, 32, ...
+ * NULL when out of memory (p is then still valid and owned by the caller). */
 static void *grow(void *p, size_t n, size_t size)
 {
-    void *q = realloc(p, (n + 1) * size);
-    if (!q)
-        abort(); /* out of memory while parsing a bounded file */
-    return q;
+    if (n != 0 && (n < 8 || (n & (n - 1)) != 0))
+        return p;
+    return realloc(p, (n ? n * 2 : 8) * size);
 }
+
+/* grow() the array whose pointer is at pp (any element type), noting a
+ * failure in *oom; true when element n fits. */
+static bool grow_at(void *pp, size_t n, size_t size, bool *oom)
+{
+    void *p;
+    memcpy(&p, pp, sizeof p);
+    void *q = grow(p, n, size);
+    if (!q) {
+        *oom = true;
+        return false;
+    }
+    memcpy(pp, &q, sizeof q);
+    return true;
+}
+#define GROW(arr, n, oomflag) grow_at(&(arr), (n), sizeof *(arr), &(oomflag))
 
 /* Percent-encode bytes >= 0x80 and upper-case existing %xx escapes. */
 static char *escape_pattern(const char *s, size_t n, size_t *outlen)
 {
     char *o = malloc(3 * n + 1);
+    if (!o)
+        return NULL;
     size_t k = 0;
     static const char hex[] = "0123456789ABCDEF";
     for (size_t i = 0; i < n; i++) {
@@ -118,6 +137,7 @@ robots *robots_parse(const char *body, size_t len)
         p += 3;
     int cur = -1;          /* current group */
     bool in_agents = false;/* the last directive was user-agent */
+    bool oom = false;
     while (p < end) {
         const char *eol = p;
         while (eol < end && *eol != '\n' && *eol != '\r')
@@ -154,7 +174,8 @@ robots *robots_parse(const char *body, size_t len)
 #define KEY(s) (klen == sizeof(s) - 1 && strncasecmp(ls, s, klen) == 0)
         if (KEY("user-agent")) {
             if (!in_agents) {
-                r->groups = grow(r->groups, r->ngroups, sizeof *r->groups);
+                if (!GROW(r->groups, r->ngroups, oom))
+                    break;
                 cur = (int)r->ngroups++;
                 memset(&r->groups[cur], 0, sizeof(group));
                 r->groups[cur].crawl_delay = -1;
@@ -166,8 +187,11 @@ robots *robots_parse(const char *body, size_t len)
             } else {
                 size_t tl = token_len(vs, vlen);
                 if (tl) {
-                    g->agents = grow(g->agents, g->nagents, sizeof *g->agents);
-                    g->agents[g->nagents++] = strndup(vs, tl);
+                    if (!GROW(g->agents, g->nagents, oom) || !(g->agents[g->nagents] = strndup(vs, tl))) {
+                        oom = true;
+                        break;
+                    }
+                    g->nagents++;
                 }
             }
             continue;
@@ -178,11 +202,16 @@ robots *robots_parse(const char *body, size_t len)
             in_agents = false;
             if (cur < 0 || vlen == 0)
                 continue; /* rules outside a group, and empty rules, are ignored */
-            r->rules = grow(r->rules, r->nrules, sizeof *r->rules);
+            if (!GROW(r->rules, r->nrules, oom))
+                break;
             rule *ru = &r->rules[r->nrules++];
             ru->allow = KEY("allow");
             ru->pattern = escape_pattern(vs, vlen, &ru->len);
             ru->group = cur;
+            if (!ru->pattern) {
+                oom = true;
+                break;
+            }
             compile_rule(ru);
             r->pattern_bytes += ru->plen;
         } else if (KEY("crawl-delay")) {
@@ -198,11 +227,18 @@ robots *robots_parse(const char *body, size_t len)
             }
         } else if (KEY("sitemap")) {
             if (vlen) {
-                r->sitemaps = grow(r->sitemaps, r->nsitemaps, sizeof *r->sitemaps);
-                r->sitemaps[r->nsitemaps++] = strndup(vs, vlen);
+                if (!GROW(r->sitemaps, r->nsitemaps, oom) || !(r->sitemaps[r->nsitemaps] = strndup(vs, vlen))) {
+                    oom = true;
+                    break;
+                }
+                r->nsitemaps++;
             }
         }
 #undef KEY
+    }
+    if (oom) { /* out of memory: no half-parsed rules */
+        robots_free(r);
+        return NULL;
     }
     return r;
 }
