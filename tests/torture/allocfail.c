@@ -1,0 +1,85 @@
+/* allocfail: an LD_PRELOAD library for allocation-failure injection, as
+ * curl's torture tests do, but for every library in the process at once
+ * (crawl's own code, libcurl, libevent, c-ares, jansson, SQLite, libxml2).
+ *
+ *   CRAWL_ALLOC_FAIL_AT=N   the Nth allocation (1 = the first) returns NULL
+ *                           with errno ENOMEM; all others succeed
+ *   CRAWL_ALLOC_COUNT=FILE  at exit, write how many allocations there were
+ *
+ * Counting starts when the process starts. Use it with a crawl built
+ * without mimalloc (-DCRAWL_MIMALLOC=OFF): the shim forwards to glibc's own
+ * allocator. tests/torture/torture.py drives it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+
+static atomic_long count;
+static long fail_at = -2; /* -2: not read yet, -1: never */
+
+static int fail_now(void)
+{
+    if (fail_at == -2) {
+        const char *s = getenv("CRAWL_ALLOC_FAIL_AT"); /* getenv does not allocate */
+        fail_at = s ? atol(s) : -1;
+    }
+    long n = atomic_fetch_add(&count, 1) + 1;
+    if (n == fail_at) {
+        errno = ENOMEM;
+        return 1;
+    }
+    return 0;
+}
+
+void *malloc(size_t n) { return fail_now() ? NULL : __libc_malloc(n); }
+void *calloc(size_t a, size_t b) { return fail_now() ? NULL : __libc_calloc(a, b); }
+void *realloc(void *p, size_t n)
+{
+    if (n == 0 || !fail_now())
+        return __libc_realloc(p, n);
+    return NULL;
+}
+void *reallocarray(void *p, size_t a, size_t b)
+{
+    if (b && a > (size_t)-1 / b) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(p, a * b);
+}
+void free(void *p) { __libc_free(p); }
+void *memalign(size_t al, size_t n) { return fail_now() ? NULL : __libc_memalign(al, n); }
+void *aligned_alloc(size_t al, size_t n) { return memalign(al, n); }
+int posix_memalign(void **out, size_t al, size_t n)
+{
+    void *p = memalign(al, n);
+    if (!p)
+        return ENOMEM;
+    *out = p;
+    return 0;
+}
+void *valloc(size_t n) { return memalign((size_t)sysconf(_SC_PAGESIZE), n); }
+
+__attribute__((destructor)) static void report(void)
+{
+    const char *f = getenv("CRAWL_ALLOC_COUNT");
+    if (!f)
+        return;
+    char buf[32];
+    int l = snprintf(buf, sizeof buf, "%ld\n", (long)atomic_load(&count));
+    FILE *o = fopen(f, "w");
+    if (o) {
+        fwrite(buf, 1, (size_t)l, o);
+        fclose(o);
+    }
+}

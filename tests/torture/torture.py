@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Allocation-failure torture: run crawl with its Nth allocation failing, for
+N across the whole run, in three scenarios (a small fetch, a small recursive
+crawl, a --state crawl) against the project's test server on 127.0.0.1.
+
+Every run must end by itself (no hang), without a signal (no crash, no
+abort), with an exit status crawl documents, a message on stderr when it is
+not 0, and an output file whose every line is a complete JSON record.
+
+Needs a crawl built without mimalloc (-DCRAWL_MIMALLOC=OFF) and the
+allocfail shim (tests/torture/liballocfail.so), both built by CMake with
+-DCRAWL_TORTURE=ON.
+
+Usage: torture.py --build DIR [--every K] [--scenario NAME]
+  --every K   try every Kth N (default: all N up to 400, then 250 evenly
+              spaced N up to the total; --every 1 tries every N)
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+DOCUMENTED = {0, 1, 2, 3, 4, 5, 7, 8, 130}
+
+
+def start_server(exe):
+    p = subprocess.Popen([exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    port = int(p.stdout.readline().split()[1])
+    return p, "http://127.0.0.1:%d" % port
+
+
+def scenarios(base, tmp):
+    lst = os.path.join(tmp, "list.txt")
+    with open(lst, "w") as f:
+        f.write("".join("%s/page/p%d\n" % (base, i) for i in range(20)) + "not a url\n")
+    return {
+        "fetch": lambda d: ["-q", "-L", "-o", os.path.join(d, "o.jsonl"), base + "/page/a", base + "/redirect/2",
+                            base + "/gzip?size=5000"],
+        "recursive": lambda d: ["-q", "-r", "-l", "2", "-o", os.path.join(d, "o.jsonl"), base + "/site/"],
+        "state": lambda d: ["-q", "-j", "4", "--state", os.path.join(d, "st"), "-o", os.path.join(d, "o.jsonl"),
+                            "-i", lst],
+    }
+
+
+def run_one(crawl, shim, args, fail_at, count_file=None, timeout=30):
+    env = dict(os.environ, LD_PRELOAD=shim)
+    if fail_at:
+        env["CRAWL_ALLOC_FAIL_AT"] = str(fail_at)
+    if count_file:
+        env["CRAWL_ALLOC_COUNT"] = count_file
+    try:
+        p = subprocess.run([crawl] + args, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, "hang (no exit within %d s)" % timeout
+    return p.returncode, p.stderr
+
+
+def check(rc, err, out):
+    if rc is None:
+        return err
+    if rc < 0:
+        return "killed by signal %d: %s" % (-rc, err[-300:])
+    if rc not in DOCUMENTED:
+        return "undocumented exit status %d: %s" % (rc, err[-300:])
+    recs = []
+    if os.path.exists(out):
+        with open(out, "rb") as f:
+            data = f.read()
+        if data and not data.endswith(b"\n"):
+            return "output ends with a partial line"
+        for line in data.splitlines():
+            try:
+                recs.append(json.loads(line))
+            except ValueError:
+                return "output line is not JSON: %r" % line[:120]
+    # with -q the message is in the records: an error kind says what failed
+    if rc != 0 and not err.strip() and not any(r.get("error") for r in recs):
+        return "exit status %d without a message or an error record" % rc
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--every", type=int, default=0)
+    ap.add_argument("--scenario", action="append")
+    a = ap.parse_args()
+    crawl = os.path.join(a.build, "crawl")
+    shim = os.path.join(a.build, "tests", "torture", "liballocfail.so")
+    srv, base = start_server(os.path.join(a.build, "tests", "testserver"))
+    tmp = tempfile.mkdtemp(prefix="crawl-torture-")
+    failures = 0
+    try:
+        for name, make in scenarios(base, tmp).items():
+            if a.scenario and name not in a.scenario:
+                continue
+            d = os.path.join(tmp, name + "-count")
+            os.makedirs(d)
+            cf = os.path.join(tmp, name + ".count")
+            rc, err = run_one(crawl, shim, make(d), 0, cf)
+            if rc not in (0, 1):
+                print("torture: %s does not pass without failures (exit %s): %s" % (name, rc, err[-300:]))
+                return 1
+            total = int(open(cf).read())
+            if a.every:
+                ns = list(range(1, total + 1, a.every))
+            else:
+                ns = list(range(1, min(total, 400) + 1))
+                if total > 400:
+                    ns += sorted({400 + (total - 400) * k // 250 for k in range(1, 251)})
+            bad = 0
+            for n in ns:
+                d = os.path.join(tmp, "%s-%d" % (name, n))
+                os.makedirs(d)
+                rc, err = run_one(crawl, shim, make(d), n)
+                why = check(rc, err, os.path.join(d, "o.jsonl"))
+                if why:
+                    bad += 1
+                    if bad <= 10:
+                        print("torture: %s, allocation %d of %d failing: %s" % (name, n, total, why))
+                shutil.rmtree(d, ignore_errors=True)
+            print("torture: %s: %d allocations, %d failure points tried, %d bad" % (name, total, len(ns), bad))
+            failures += bad
+    finally:
+        srv.stdin.close()
+        srv.terminate()
+        srv.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
