@@ -428,7 +428,7 @@ static void *square(void *arg)
         atomic_fetch_add(a->off_loop, 1);
     volatile long spin = 0;
     for (int i = 0; i < 1000 * (a->in % 7); i++)
-        spin += i;
+        spin = spin + i;
     return (void *)(intptr_t)(a->in * a->in);
 }
 

@@ -159,7 +159,7 @@ START_TEST(test_savepath_mapping)
     memset(url + 9, 'z', 1000);
     url[1009] = 0;
     ck_assert_int_eq(savepath_for_url(url, p, sizeof p), 0);
-    ck_assert_int_le(strlen(strrchr(p, '/') + 1), 200);
+    ck_assert_uint_le(strlen(strrchr(p, '/') + 1), 200);
 }
 END_TEST
 
