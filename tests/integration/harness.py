@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 import urllib.request
 
@@ -72,3 +73,10 @@ class ServerTest(unittest.TestCase):
 
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def served(self, srv):
+        """The lines of srv's request log (its /_log page, fetched with crawl)."""
+        p = subprocess.run([CRAWL, "-q", "-P", os.path.join(self.tmp, "log%d" % time.monotonic_ns()),
+                            srv.base + "/_log"], capture_output=True, text=True)
+        with open(json.loads(p.stdout)["saved_path"]) as f:
+            return [l for l in f.read().splitlines() if l]
