@@ -316,7 +316,7 @@ static int main_timeouts(void *arg)
     t0 = co_now_ns();
     ck_assert_int_eq(co_sleep(1000), -ETIMEDOUT);
     ck_assert_msg(ms_since(t0) < 500, "deadline overran");
-    ck_assert_int_eq(co_yield_now(), 0); /* yield never blocks */
+    ck_assert_int_eq(co_yield_now(), 0);       /* yield never blocks */
     ck_assert_int_eq(co_sleep(1), -ETIMEDOUT); /* still expired */
     ck_assert_int_eq(co_deadline_pop(&inner), 0);
     ck_assert_int_eq(co_deadline_pop(&outer), -ETIMEDOUT);
@@ -347,8 +347,9 @@ START_TEST(test_run_deadlock_waits_idle)
         _exit(co_run(main_stuck, NULL, NULL) == 0 ? 0 : 1); /* any return is a failure */
     int status = 0;
     struct timespec ts = {0, 20 * 1000 * 1000};
-    for (int i = 0; i < 15; i++) { /* 300 ms */
-        ck_assert_int_eq(waitpid(pid, &status, WNOHANG), 0); /* still running */
+    /* Still running after 300 ms. */
+    for (int i = 0; i < 15; i++) {
+        ck_assert_int_eq(waitpid(pid, &status, WNOHANG), 0);
         nanosleep(&ts, NULL);
     }
     struct rusage ru;

@@ -150,7 +150,7 @@ START_TEST(test_urls_and_hosts_round_trip)
     state_host(s, "http://a", 1, rules, sizeof rules - 1, 250000000);
     state_host(s, "http://b", 2, NULL, 0, 0);
     ck_assert_int_eq(state_checkpoint(s, 10), 0);
-    state_url_done(s, "http://a/x");            /* not committed */
+    state_url_done(s, "http://a/x");                    /* not committed */
     state_url_queued(s, "http://a/z", 2, "http://a/x"); /* not committed */
     state_close(s);
 

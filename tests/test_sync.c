@@ -108,7 +108,7 @@ static int rmw(void *arg)
         if (co_lock_acquire(&c->lock, CO_FOREVER) < 0)
             return -1;
         int v = c->counter; /* read */
-        co_yield_now();         /* await in the middle */
+        co_yield_now();     /* await in the middle */
         c->counter = v + 1; /* write */
         co_lock_release(&c->lock);
     }

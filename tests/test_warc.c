@@ -18,11 +18,11 @@
 enum { MAX_RECS = 16 };
 
 typedef struct wrec {
-    char *raw;           /* the whole inflated member */
+    char *raw; /* the whole inflated member */
     size_t raw_len;
-    size_t head_len;     /* through the CRLF CRLF after the headers */
+    size_t head_len; /* through the CRLF CRLF after the headers */
     const char *block;
-    size_t block_len;    /* Content-Length */
+    size_t block_len; /* Content-Length */
 } wrec;
 
 typedef struct wfile {
@@ -195,7 +195,7 @@ START_TEST(test_records_framing_and_digests)
 
     wfile wf;
     read_nth(0, &wf);
-    ck_assert_int_eq(wf.n, 3); /* warcinfo, response, request: one gzip member each */
+    ck_assert_int_eq(wf.n, 3);                      /* warcinfo, response, request: one gzip member each */
     ck_assert_uint_lt(wf.gz_len, wf.raw_total / 4); /* gzip, and it compresses */
 
     assert_field(&wf.r[0], "WARC-Type", "warcinfo");
