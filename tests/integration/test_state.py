@@ -10,7 +10,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import CRAWL, Server, ServerTest, run  # noqa: E402
+from harness import CRAWL, Server, ServerTest, run, wait_signals_ready  # noqa: E402
 
 
 class StateTest(ServerTest):
@@ -28,6 +28,7 @@ class StateTest(ServerTest):
             p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             if attempt < rounds:
                 # after start-up (a signal during exec is the default action)
+                wait_signals_ready(p)
                 time.sleep(rnd.uniform(0.05, 0.2))
                 p.send_signal(sig)
             p.wait(120)
