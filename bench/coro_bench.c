@@ -26,7 +26,7 @@ static int pinger(void *arg)
 {
     (void)arg;
     for (long i = 0; i < switches / 2; i++)
-        co_yield();
+        co_yield_now();
     return 0;
 }
 
@@ -38,7 +38,7 @@ static int main_switch(void *arg)
     double best = 1e18;
     for (int rep = 0; rep < 5; rep++) {
         co_task *a = co_spawn(pinger, NULL), *b = co_spawn(pinger, NULL);
-        co_yield(); /* let both start */
+        co_yield_now(); /* let both start */
         int64_t t0 = co_now_ns();
         co_join(a, NULL, CO_FOREVER);
         co_join(b, NULL, CO_FOREVER);
@@ -160,12 +160,12 @@ static int main_mem(void *arg)
     co_event_init(&ev);
     co_task **t = malloc(NCORO * sizeof *t); /* allocated before the baseline */
     memset(t, 0, NCORO * sizeof *t);
-    co_yield();
+    co_yield_now();
     long before = mem_kib();
     for (int i = 0; i < NCORO; i++)
         t[i] = co_spawn(parked, &ev);
-    co_yield(); /* every task runs to its first suspension */
-    co_yield();
+    co_yield_now(); /* every task runs to its first suspension */
+    co_yield_now();
     long after = mem_kib();
     coro_kib = (double)(after - before) / NCORO;
     co_event_set(&ev);

@@ -45,7 +45,12 @@ static void load(const char *dir)
             size_t n = fread(buf, 1, (size_t)st.st_size, f);
             fclose(f);
             buf[n] = 0;
-            docs = realloc(docs, (ndocs + 1) * sizeof *docs);
+            doc *grown = realloc(docs, (ndocs + 1) * sizeof *docs);
+            if (!grown) {
+                fprintf(stderr, "links_bench: out of memory\n");
+                exit(1);
+            }
+            docs = grown;
             docs[ndocs++] = (doc){buf, n};
             total += n;
         }

@@ -6,8 +6,7 @@
 # Traffic goes only to the project's test server on 127.0.0.1.
 # Prints a closing "N passed, M failed" line; exits non-zero if any failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$PWD
+cd "$(dirname "$0")/.." || exit 1
 IMAGE=localhost/crawl:test
 BASE=docker.io/library/debian:bookworm-slim
 pass=0

@@ -2,15 +2,18 @@
  * task groups, 100,000 live coroutines, stack overflow reporting. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <xmmintrin.h>
 
 #include "crawl/co.h"
 #include "crawl/co_group.h"
+#include "crawl/co_sync.h"
 #include "coro/stack.h"
 #include "testutil.h"
 
@@ -53,7 +56,7 @@ static int yielder(void *arg)
     int id = (int)(intptr_t)arg;
     for (int i = 0; i < 3; i++) {
         trace[ntrace++] = id;
-        co_yield();
+        co_yield_now();
     }
     return id * 10;
 }
@@ -313,7 +316,7 @@ static int main_timeouts(void *arg)
     t0 = co_now_ns();
     ck_assert_int_eq(co_sleep(1000), -ETIMEDOUT);
     ck_assert_msg(ms_since(t0) < 500, "deadline overran");
-    ck_assert_int_eq(co_yield(), 0); /* yield never blocks */
+    ck_assert_int_eq(co_yield_now(), 0);       /* yield never blocks */
     ck_assert_int_eq(co_sleep(1), -ETIMEDOUT); /* still expired */
     ck_assert_int_eq(co_deadline_pop(&inner), 0);
     ck_assert_int_eq(co_deadline_pop(&outer), -ETIMEDOUT);
@@ -322,6 +325,41 @@ static int main_timeouts(void *arg)
 }
 
 START_TEST(test_timeouts_and_deadlines) { RUN_MAIN(main_timeouts, NULL); }
+END_TEST
+
+/* ---- a deadlocked main task: co_run waits, idle, and does not return ---------- */
+
+static int main_stuck(void *arg)
+{
+    (void)arg;
+    co_event never;
+    co_event_init(&never);
+    return co_event_wait(&never, CO_FOREVER); /* nothing will ever set it */
+}
+
+/* co.h promises no deadlock detection: co_run neither returns (with -EDEADLK
+ * or anything else) nor spins when nothing can wake the main task. */
+START_TEST(test_run_deadlock_waits_idle)
+{
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0)
+        _exit(co_run(main_stuck, NULL, NULL) == 0 ? 0 : 1); /* any return is a failure */
+    int status = 0;
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    /* Still running after 300 ms. */
+    for (int i = 0; i < 15; i++) {
+        ck_assert_int_eq(waitpid(pid, &status, WNOHANG), 0);
+        nanosleep(&ts, NULL);
+    }
+    struct rusage ru;
+    kill(pid, SIGKILL);
+    ck_assert_int_eq(wait4(pid, &status, 0, &ru), pid);
+    ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+                 (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+    ck_assert_msg(cpu < 100, "a deadlocked loop used %.1f ms of CPU in 300 ms", cpu);
+}
 END_TEST
 
 /* ---- an idle loop uses no CPU --------------------------------------------------- */
@@ -366,7 +404,7 @@ static int main_leftovers(void *arg)
         co_task *t = co_spawn(leftover, &flags[i]);
         co_task_release(t); /* detached */
     }
-    co_yield();
+    co_yield_now();
     return 42;
 }
 
@@ -404,7 +442,7 @@ static int main_many(void *arg)
         ck_assert_ptr_nonnull(t);
         co_task_release(t);
     }
-    co_yield();
+    co_yield_now();
     co_stats st;
     co_loop_stats(&st);
     ck_assert_uint_eq(st.tasks_live, MANY + 1);
@@ -550,6 +588,7 @@ static Suite *coro_suite(void)
     tcase_add_test(tc, test_timeouts_and_deadlines);
     tcase_add_test(tc, test_run_cancels_leftovers);
     tcase_add_test(tc, test_idle_loop_no_cpu);
+    tcase_add_test(tc, test_run_deadlock_waits_idle);
     tcase_add_test(tc, test_stack_pool_mprotect_fallback);
     tcase_add_test(tc, test_hundred_thousand);
     tcase_add_test(tc, test_stack_overflow_message);

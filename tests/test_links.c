@@ -131,7 +131,7 @@ START_TEST(test_random_input_robustness)
         size_t len = 0;
         int nt = rand_r(&seed) % 60;
         for (int t = 0; t < nt; t++) {
-            const char *tok = tokens[rand_r(&seed) % (sizeof tokens / sizeof tokens[0])];
+            const char *tok = tokens[(size_t)rand_r(&seed) % (sizeof tokens / sizeof tokens[0])];
             size_t tl = strlen(tok);
             if (len + tl < sizeof tmp) {
                 memcpy(tmp + len, tok, tl);

@@ -75,7 +75,7 @@ static int main_sem_cancel(void *arg)
     co_sem_init(&s, 0, 0);
     co_task *a = co_spawn(sem_waiter, &s);
     co_task *b = co_spawn(sem_waiter, &s);
-    co_yield();
+    co_yield_now();
     co_cancel(a);
     co_sem_release(&s);
     int ra, rb;
@@ -108,7 +108,7 @@ static int rmw(void *arg)
         if (co_lock_acquire(&c->lock, CO_FOREVER) < 0)
             return -1;
         int v = c->counter; /* read */
-        co_yield();         /* await in the middle */
+        co_yield_now();     /* await in the middle */
         c->counter = v + 1; /* write */
         co_lock_release(&c->lock);
     }
@@ -159,7 +159,7 @@ static int main_lock_cancel(void *arg)
     ck_assert_int_eq(co_lock_acquire(&c.lock, CO_FOREVER), 0);
     co_task *a = co_spawn(lock_waiter, &c);
     co_task *b = co_spawn(lock_waiter, &c);
-    co_yield();
+    co_yield_now();
     co_cancel(a); /* a is waiting: it must not end up holding the lock */
     int ra;
     co_join(a, &ra, CO_FOREVER);
@@ -248,7 +248,7 @@ static int main_future(void *arg)
     co_future f;
     co_future_init(&f);
     co_task *a = co_spawn(fut_waiter, &f), *b = co_spawn(fut_waiter, &f);
-    co_yield();
+    co_yield_now();
     ck_assert_int_eq(co_future_set(&f, (void *)5), 0);
     ck_assert_int_eq(co_future_set(&f, (void *)6), -EALREADY);
     ck_assert_int_eq(co_future_fail(&f, -EIO), -EALREADY);
@@ -386,7 +386,7 @@ static int main_queue_cancel(void *arg)
     co_queue q;
     co_queue_init(&q, 1);
     co_task *g = co_spawn(q_get, &q);
-    co_yield();
+    co_yield_now();
     co_cancel(g);
     int r;
     co_join(g, &r, CO_FOREVER);
@@ -396,7 +396,7 @@ static int main_queue_cancel(void *arg)
     ck_assert_int_eq(co_queue_try_put(&q, (void *)1), 0);
     /* A cancelled putter did not enqueue its item. */
     co_task *p = co_spawn(q_put, &q);
-    co_yield();
+    co_yield_now();
     co_cancel(p);
     co_join(p, &r, CO_FOREVER);
     ck_assert_int_eq(r, -ECANCELED);
@@ -428,7 +428,7 @@ static void *square(void *arg)
         atomic_fetch_add(a->off_loop, 1);
     volatile long spin = 0;
     for (int i = 0; i < 1000 * (a->in % 7); i++)
-        spin += i;
+        spin = spin + i;
     return (void *)(intptr_t)(a->in * a->in);
 }
 

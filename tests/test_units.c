@@ -16,6 +16,8 @@
 #include "crawl/retry.h"
 #include "net/addr.h"
 #include "net/dns.h"
+#include "net/http.h"
+#include "out/errkind.h"
 #include "out/record.h"
 #include "out/savepath.h"
 #include "testutil.h"
@@ -159,7 +161,7 @@ START_TEST(test_savepath_mapping)
     memset(url + 9, 'z', 1000);
     url[1009] = 0;
     ck_assert_int_eq(savepath_for_url(url, p, sizeof p), 0);
-    ck_assert_int_le(strlen(strrchr(p, '/') + 1), 200);
+    ck_assert_uint_le(strlen(strrchr(p, '/') + 1), 200);
 }
 END_TEST
 
@@ -276,6 +278,48 @@ static void keys_of(json_t *o, char *out, size_t cap)
         strcat(out, ",");
     }
 }
+
+/* ---- error kinds: one table -------------------------------------------------- */
+
+START_TEST(test_errkind_table)
+{
+    /* Every kind the HTTP layer names is in the table, spelled the same. */
+    for (http_err e = HTTP_E_DNS; e <= HTTP_E_INTERNAL; e++) {
+        const char *n = http_err_name(e);
+        ck_assert_msg(errkind_lookup(n) != NULL, "http_err %d names '%s', not in errkind.h", (int)e, n);
+        ck_assert_str_eq(errkind_lookup(n), n);
+    }
+    ck_assert_ptr_null(errkind_lookup(""));
+    ck_assert_ptr_null(errkind_lookup(NULL));
+    ck_assert_ptr_null(errkind_lookup("DNS"));
+    ck_assert_str_eq(errkind_name(ERRKIND_dns), "dns");
+    ck_assert_str_eq(errkind_name(ERRKIND_sitemap), "sitemap");
+    ck_assert_ptr_null(errkind_name(ERRKIND_COUNT));
+    /* Names are unique, and each has a description. */
+    for (int a = 0; a < ERRKIND_COUNT; a++) {
+        ck_assert_uint_gt(strlen(errkind_desc((errkind)a)), 10);
+        ck_assert_ptr_eq(errkind_lookup(errkind_name((errkind)a)), errkind_name((errkind)a));
+        for (int b = 0; b < a; b++)
+            ck_assert_str_ne(errkind_name((errkind)a), errkind_name((errkind)b));
+    }
+    /* record.c writes the table's spelling; a kind outside it shows as internal. */
+    record_fmt *f;
+    ck_assert_int_eq(record_fmt_new(&f), 0);
+    record r = {.fields = REC_BODY};
+    record_set(&r.url, "http://a.test/");
+    char kind[] = "robots";
+    r.err_kind = kind;
+    json_t *j = format_parse(f, &r);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "error"), "kind")), "robots");
+    json_decref(j);
+    r.err_kind = "no_such_kind";
+    j = format_parse(f, &r);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "error"), "kind")), "internal");
+    json_decref(j);
+    record_clear(&r);
+    record_fmt_free(f);
+}
+END_TEST
 
 START_TEST(test_record_format)
 {
@@ -451,6 +495,7 @@ static Suite *units_suite(void)
     tcase_add_test(tc, test_address_policy);
     tcase_add_test(tc, test_option_values);
     tcase_add_test(tc, test_record_format);
+    tcase_add_test(tc, test_errkind_table);
     suite_add_tcase(s, tc);
     return s;
 }

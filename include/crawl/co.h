@@ -57,8 +57,10 @@ typedef struct co_config {
 /* Like asyncio.run: create a loop on this thread, run main_fn(arg) as the main
  * task until it returns, cancel and await every other task still alive, tear
  * the loop down, and return main_fn's result (or a negative errno if the loop
- * could not be created, or -EDEADLK if every task blocked with nothing left to
- * wake them). cfg may be NULL. */
+ * could not be created). cfg may be NULL. There is no deadlock detection: if
+ * main_fn blocks with nothing left to wake it (no timer, no I/O, no post from
+ * another thread), co_run waits for ever, using no CPU; give such waits a
+ * timeout or a deadline scope. */
 int co_run(co_fn main_fn, void *arg, const co_config *cfg);
 
 /* The loop running on this thread, or NULL outside co_run(). */
@@ -86,8 +88,9 @@ co_task *co_spawn(co_fn fn, void *arg);
 void co_task_release(co_task *t);
 co_task *co_current(void);
 
-/* Let every other ready task run, then continue. -ECANCELED if cancelled. */
-int co_yield(void);
+/* Let every other ready task run, then continue. -ECANCELED if cancelled.
+ * (Not named co_yield: that is a C++20 keyword, and this header is C++-safe.) */
+int co_yield_now(void);
 /* Suspend for ms milliseconds (0 = yield). 0, -ECANCELED or -ETIMEDOUT (an
  * enclosing deadline expired before the sleep did). */
 int co_sleep(int64_t ms);

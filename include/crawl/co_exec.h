@@ -35,8 +35,8 @@ typedef struct co_exec co_exec;
 co_exec *co_exec_new(int nthreads, size_t max_pending);
 /* Run fn(arg) on a worker and wait. *result (may be NULL) gets fn's return
  * value whenever fn ran, even if the wait was interrupted (so it can be
- * freed), else NULL. Returns 0, -ECANCELED, -ETIMEDOUT, or -EPIPE after
- * co_exec_shutdown(). */
+ * freed), else NULL. Returns 0, -ECANCELED, -ETIMEDOUT, or -EPIPE once
+ * co_exec_free() has begun stopping the pool. */
 int co_exec_run(co_exec *ex, void *(*fn)(void *arg), void *arg, void **result);
 /* Stop accepting jobs, finish queued ones, join the workers and free the pool.
  * No task may be waiting in co_exec_run (join them first). */

@@ -15,7 +15,15 @@
 
 #include "crawl/co.h"
 
+/* C++ has no <stdatomic.h> before C++23; std::atomic<int> has atomic_int's
+ * layout (C++23 defines atomic_int as exactly that). */
+#ifdef __cplusplus
+#include <atomic>
+typedef std::atomic<int> co_atomic_int;
+#else
 #include <stdatomic.h>
+typedef atomic_int co_atomic_int;
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -28,7 +36,7 @@ typedef co_dnode co_waitlist;
 typedef struct co_future {
     co_waitlist waiters;
     co_loop *loop;
-    atomic_int state;   /* 0 pending, 1 completing, 2 done */
+    co_atomic_int state; /* 0 pending, 1 completing, 2 done */
     int status;         /* 0, or the negative errno it failed with */
     void *value;
     co_post post;       /* used when completed from another thread */

@@ -14,7 +14,7 @@
 
 static inline uint64_t crawl_hash(const void *data, size_t n)
 {
-    const unsigned char *p = data;
+    const unsigned char *p = (const unsigned char *)data;
     uint64_t h = CRAWL_FNV_OFFSET;
     for (size_t i = 0; i < n; i++)
         h = (h ^ p[i]) * CRAWL_FNV_PRIME;

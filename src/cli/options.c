@@ -1,5 +1,6 @@
 /* options: see options.h. */
 #include "options.h"
+#include "out/errkind.h"
 #include "xalloc.h"
 
 #include <ctype.h>
@@ -576,4 +577,5 @@ void opts_print_help(FILE *out)
           "  8    the server answered with an HTTP error (4xx/5xx)\n"
           "  130  interrupted by SIGINT/SIGTERM (the output is still complete and valid)\n",
           out);
+    errkind_print_help(out);
 }

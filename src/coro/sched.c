@@ -425,7 +425,7 @@ int co__park(co_dlist *wl, int64_t timeout_ms, int flags)
     return st;
 }
 
-int co_yield(void)
+int co_yield_now(void)
 {
     co_loop *L = tl_loop;
     co_task *t = L->current;
@@ -439,7 +439,7 @@ int co_yield(void)
 int co_sleep(int64_t ms)
 {
     if (ms <= 0)
-        return co_yield();
+        return co_yield_now();
     return co__park(NULL, ms, CO_PARK_SLEEP);
 }
 

@@ -552,7 +552,7 @@ static int ticker_main(void *arg)
 /* ---- the run ---------------------------------------------------------------------------- */
 
 /* --resume: each origin's robots.txt and delay as the interrupted run had them. */
-static void resume_host(void *ud, const char *origin, int kind, const char *robots, size_t len,
+static void resume_host(void *ud, const char *origin, int kind, const char *body, size_t len,
                         int64_t delay_ns)
 {
     engine *E = ud;
@@ -560,7 +560,7 @@ static void resume_host(void *ud, const char *origin, int kind, const char *robo
     if (!h || h->rstate == ROBOTS_READY)
         return;
     h->disallow_all = kind == 2;
-    h->rules = kind == 1 ? robots_parse(robots ? robots : "", robots ? len : 0) : NULL;
+    h->rules = kind == 1 ? robots_parse(body ? body : "", body ? len : 0) : NULL;
     h->delay_ns = delay_ns;
     h->rstate = ROBOTS_READY;
     co_event_set(&h->robots_ready);

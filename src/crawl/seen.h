@@ -2,9 +2,9 @@
  *
  * It stores a 64-bit hash per URL (of its normalized form) in an
  * open-addressing table kept at most 3/4 full and doubled when it fills:
- * 8 bytes per slot, so between 10.7 and 16 bytes per URL depending on where
- * the table is in its growth (16 right after a doubling; about 13.4 at 10
- * million URLs). A hash collision (two different URLs with one 64-bit hash)
+ * 8 bytes per slot, so between 10.7 and 21.3 bytes per URL depending on where
+ * the table is in its growth (21.3 right after a doubling, when it is 3/8
+ * full; 10.7 just before the next; about 13.4 at 10 million URLs). A hash collision (two different URLs with one 64-bit hash)
  * makes the second URL count as seen, so it is skipped: the chance of any
  * collision among n URLs is about n^2 / 2^65, i.e. 3 in a million at ten
  * million URLs. Hash 0 is reserved as "empty" (a URL hashing to 0 is stored

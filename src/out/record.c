@@ -1,5 +1,6 @@
 /* record: see record.h. */
 #include "record.h"
+#include "errkind.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -239,7 +240,9 @@ static int fill(shape *s, const record *r)
     if (r->err_kind) { /* the shape's own {kind, message} object, shown again */
         if (v[K_ERROR] != s->err)
             rc |= put_node(o, "error", &v[K_ERROR], json_incref(s->err));
-        rc |= put_str(s->err, "kind", &s->err_val[0], r->err_kind);
+        /* Spelled by the errkind table; a kind missing from it is a bug, shown as internal. */
+        const char *kind = errkind_lookup(r->err_kind);
+        rc |= put_str(s->err, "kind", &s->err_val[0], kind ? kind : errkind_name(ERRKIND_internal));
         rc |= put_str(s->err, "message", &s->err_val[1], r->err_msg);
     } else {
         rc |= put_null(o, "error", &v[K_ERROR]);

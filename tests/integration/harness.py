@@ -5,8 +5,10 @@ with CRAWL_BIN and TESTSERVER_BIN in the environment."""
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 import unittest
 import urllib.request
 
@@ -43,6 +45,24 @@ class Server:
             self.proc.wait()
 
 
+
+def wait_signals_ready(proc, timeout=10):
+    """Wait until crawl has blocked or caught SIGTERM (the first thing its
+    main() does): before that, a signal still has its default action. Under
+    load, exec and loading the shared libraries alone can take longer than a
+    test's shortest pause."""
+    bit = 1 << (signal.SIGTERM - 1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open("/proc/%d/status" % proc.pid) as f:
+                st = dict(l.rstrip("\n").split(":\t", 1) for l in f if ":\t" in l)
+        except OSError:
+            return  # already gone
+        if (int(st.get("SigBlk", "0"), 16) | int(st.get("SigCgt", "0"), 16)) & bit:
+            return
+        time.sleep(0.002)
+
 def run(args, stdin=None, timeout=60):
     p = subprocess.run([CRAWL] + args, input=stdin, capture_output=True, text=True, timeout=timeout)
     recs = [json.loads(l) for l in p.stdout.splitlines() if l.strip()]
@@ -72,3 +92,10 @@ class ServerTest(unittest.TestCase):
 
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def served(self, srv):
+        """The lines of srv's request log (its /_log page, fetched with crawl)."""
+        p = subprocess.run([CRAWL, "-q", "-P", os.path.join(self.tmp, "log%d" % time.monotonic_ns()),
+                            srv.base + "/_log"], capture_output=True, text=True)
+        with open(json.loads(p.stdout)["saved_path"]) as f:
+            return [l for l in f.read().splitlines() if l]
