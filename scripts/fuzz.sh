@@ -11,10 +11,7 @@ cd "$(dirname "$0")/.."
 secs="${1:-45}"
 shift || true
 dir=build-fuzz
-if ! command -v clang >/dev/null 2>&1; then
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends clang
-fi
+bash scripts/deps.sh # clang and libFuzzer come with the FUZZ list
 cmake -S . -B "$dir" -DCMAKE_C_COMPILER=clang -DCRAWL_FUZZ=ON -DCRAWL_TESTS=OFF -DCRAWL_BENCH=OFF >/dev/null
 cmake --build "$dir" -j"$(nproc)" >/dev/null
 targets=("$@")

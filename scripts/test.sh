@@ -19,4 +19,4 @@ fi
 cmake -S . -B "$dir" "${args[@]}"
 cmake --build "$dir" -j"$(nproc)"
 cd "$dir"
-ctest --output-on-failure --timeout 600
+ctest --output-on-failure --timeout 600 -j"$(nproc)"

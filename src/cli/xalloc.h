@@ -26,7 +26,8 @@ static inline void *xalloc_check(void *p)
 static inline void *xmalloc(size_t n) { return xalloc_check(malloc(n ? n : 1)); }
 static inline void *xcalloc(size_t a, size_t b) { return xalloc_check(calloc(a ? a : 1, b ? b : 1)); }
 static inline void *xrealloc(void *p, size_t n) { return xalloc_check(realloc(p, n ? n : 1)); }
-static inline char *xstrdup(const char *s) { return xalloc_check(strdup(s)); }
+/* NULL in, NULL out: a missing value stays missing. */
+static inline char *xstrdup(const char *s) { return s ? xalloc_check(strdup(s)) : NULL; }
 static inline char *xstrndup(const char *s, size_t n) { return xalloc_check(strndup(s, n)); }
 
 #endif
