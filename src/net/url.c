@@ -12,18 +12,32 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* A growable string. Out of memory is sticky: the text is freed, p stays
+ * NULL and later puts do nothing, so a caller that checks p once at the end
+ * never uses half a URL. */
 typedef struct sbuf {
     char *p;
     size_t n, cap;
+    bool failed;
 } sbuf;
 
 static bool sb_put(sbuf *b, const char *s, size_t n)
 {
+    if (b->failed)
+        return false;
+    if (n > (SIZE_MAX >> 2) - b->n) { /* no URL is that long: treat it as out of memory */
+        free(b->p);
+        *b = (sbuf){NULL, 0, 0, true};
+        return false;
+    }
     if (b->n + n + 1 > b->cap) {
         size_t cap = (b->n + n + 1) * 2;
         char *np = realloc(b->p, cap);
-        if (!np)
+        if (!np) {
+            free(b->p);
+            *b = (sbuf){NULL, 0, 0, true};
             return false;
+        }
         b->p = np;
         b->cap = cap;
     }
@@ -34,6 +48,14 @@ static bool sb_put(sbuf *b, const char *s, size_t n)
 }
 
 static bool sb_putc(sbuf *b, char c) { return sb_put(b, &c, 1); }
+
+/* Mark b failed (a part built elsewhere ran out of memory). */
+static bool sb_fail(sbuf *b)
+{
+    free(b->p);
+    *b = (sbuf){NULL, 0, 0, true};
+    return false;
+}
 
 /* WHATWG preprocessing: trim C0 controls and spaces, drop tab/LF/CR. */
 static char *preprocess(const char *in)
@@ -334,6 +356,8 @@ static bool encode_path(sbuf *b, const char *s, size_t n)
             sb_putc(&t, '/');
         i = j + 1;
     }
+    if (t.failed)
+        return sb_fail(b);
     bool ok = encode_part(b, t.p ? t.p : "", t.n, 'p');
     free(t.p);
     return ok;
@@ -380,7 +404,7 @@ static char *build_absolute(const char *scheme, size_t sl, const char *rest, boo
 {
     sbuf b = {0};
     sb_put(&b, scheme, sl);
-    for (char *c = b.p; *c; c++)
+    for (char *c = b.p; c && *c; c++)
         *c = (char)tolower((unsigned char)*c);
     sb_put(&b, "://", 3);
     while (*rest == '/' || *rest == '\\')
@@ -401,6 +425,10 @@ static char *build_absolute(const char *scheme, size_t sl, const char *rest, boo
         if (colon && at - colon > 1) {
             sb_putc(&ui, ':');
             encode_userinfo(&ui, colon + 1, (size_t)(at - colon - 1));
+        }
+        if (ui.failed) {
+            free(b.p);
+            return NULL;
         }
         if (ui.n) {
             sb_put(&b, ui.p, ui.n);
