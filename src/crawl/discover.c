@@ -213,7 +213,9 @@ static void extract_collect(void *ud, const link_ref *l)
         j->raw = n;
         j->rawcap = cap;
     }
-    j->raw[j->nraw++] = strndup(l->value, l->len);
+    char *v = strndup(l->value, l->len);
+    if (v) /* out of memory: this link is lost, the page's others are kept */
+        j->raw[j->nraw++] = v;
 }
 
 static void *extract_fn(void *arg)

@@ -346,6 +346,13 @@ static void split_url(const char *url, fetch_item *fi)
     }
     fi->url = strdup(url);
     fi->host = strdup(h);
+    if (!fi->url || !fi->host) {
+        free(fi->url);
+        free(fi->host);
+        fi->url = fi->host = NULL;
+        snprintf(fi->why, sizeof fi->why, "out of memory");
+        return;
+    }
     fi->port = strncmp(url, "https:", 6) == 0 ? 443 : 80;
     const char *a = strstr(url, "://") + 3;
     size_t alen = strcspn(a, "/?#");
@@ -772,14 +779,23 @@ int fetcher_main(void *arg)
     E.sig_int = evsignal_new(base, SIGINT, on_signal, &E);
     E.sig_term = evsignal_new(base, SIGTERM, on_signal, &E);
     E.grace_timer = evtimer_new(base, on_grace, &E);
+    if (!E.sig_int || !E.sig_term || !E.grace_timer) {
+        fprintf(stderr, "crawl: out of memory starting the run\n");
+        code = EXIT_GENERIC;
+        goto cleanup;
+    }
     event_add(E.sig_int, NULL);
     event_add(E.sig_term, NULL);
     fetcher_signals_listen(true); /* blocked until now, so none was lost before we listened */
 
     co_task *ticker = co_spawn(ticker_main, &E);
     co_task *writer = co_spawn(writer_main, &E);
-    E.producer = co_spawn(input_main, &E);
-    for (long i = 0; i < E.cfg->concurrency; i++) {
+    E.producer = writer && ticker ? co_spawn(input_main, &E) : NULL;
+    if (!ticker || !writer || !E.producer) { /* out of memory: no worker starts, the run ends cleanly */
+        fprintf(stderr, "crawl: out of memory starting the run\n");
+        engine_note_exit(&E, EXIT_GENERIC);
+    }
+    for (long i = 0; E.producer && i < E.cfg->concurrency; i++) {
         if (co_group_spawn(&E.workers, E.cfg->recursive ? crawl_worker : worker_main, &E, NULL) < 0)
             break;
         E.list_workers++;
@@ -790,17 +806,24 @@ int fetcher_main(void *arg)
     co_group_cancel(&E.services);
     co_group_wait(&E.services, CO_FOREVER);
     atomic_store(&E.input_stop, true);
-    co_cancel(E.producer); /* if workers ended early, the producer must not block */
-    co_join(E.producer, NULL, CO_FOREVER);
-    co_task_release(E.producer);
+    if (E.producer) {
+        co_cancel(E.producer); /* if workers ended early, the producer must not block */
+        co_join(E.producer, NULL, CO_FOREVER);
+        co_task_release(E.producer);
+        E.producer = NULL;
+    }
     co_queue_close(&E.records); /* the writer drains what is left, then ends */
-    co_shield_begin();
-    co_join(writer, NULL, CO_FOREVER);
-    co_shield_end();
-    co_task_release(writer);
+    if (writer) {
+        co_shield_begin();
+        co_join(writer, NULL, CO_FOREVER);
+        co_shield_end();
+        co_task_release(writer);
+    }
     co_event_set(&E.finished);
-    co_join(ticker, NULL, CO_FOREVER);
-    co_task_release(ticker);
+    if (ticker) {
+        co_join(ticker, NULL, CO_FOREVER);
+        co_task_release(ticker);
+    }
     /* URLs left in the scheduler after a stop were read but never fetched. */
     lsched_free(&E.ls, drop_item, &E);
     /* Done listening: block them again, so a late stop request during the
@@ -809,6 +832,7 @@ int fetcher_main(void *arg)
     event_free(E.sig_int);
     event_free(E.sig_term);
     event_free(E.grace_timer);
+    E.sig_int = E.sig_term = E.grace_timer = NULL;
     code = E.exit_code;
     if (E.stopping && !E.io_failed)
         code = EXIT_INTERRUPTED;
@@ -843,6 +867,12 @@ int fetcher_main(void *arg)
     }
 
 cleanup:
+    if (E.sig_int)
+        event_free(E.sig_int);
+    if (E.sig_term)
+        event_free(E.sig_term);
+    if (E.grace_timer)
+        event_free(E.grace_timer);
     co_group_destroy(&E.workers);
     co_group_destroy(&E.services);
     if (E.out) {

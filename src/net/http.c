@@ -428,6 +428,9 @@ static size_t write_cb(char *p, size_t sz, size_t n, void *userp)
     return op->truncated ? 0 : len;
 }
 
+/* How long past --timeout a transfer libcurl never reports done is given up. */
+#define HTTP_WATCHDOG_SLACK_MS 5000
+
 /* ---- capture (WARC) -------------------------------------------------------------- */
 
 static void grow_append(char **buf, size_t *len, size_t *cap, const char *p, size_t n)
@@ -892,7 +895,12 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     c->in_flight++;
     op.shared_conn = may_multiplex;
     co_dlist_push_back(&c->live, &op.node);
-    int st = co_future_await(&op.done, NULL, CO_FOREVER);
+    /* A watchdog past libcurl's own timeout: should libcurl ever lose a
+     * transfer (it does when an allocation fails inside
+     * curl_multi_socket_action, found by the torture run), the task still
+     * ends, as a timeout, instead of waiting forever. */
+    int64_t watchdog = o->timeout_ms > 0 ? o->timeout_ms + HTTP_WATCHDOG_SLACK_MS : CO_FOREVER;
+    int st = co_future_await(&op.done, NULL, watchdog);
     co_dnode_unlink(&op.node);
     c->in_flight--;
     if (op.host)

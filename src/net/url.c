@@ -278,6 +278,8 @@ static bool host_parse(const char *h, size_t n, sbuf *out)
         return ipv6_parse(h, n, out);
     /* percent-decode */
     char *dec = malloc(n + 1);
+    if (!dec)
+        return sb_fail(out);
     size_t k = 0;
     bool ascii = true;
     for (size_t i = 0; i < n; i++) {
@@ -297,6 +299,10 @@ static bool host_parse(const char *h, size_t n, sbuf *out)
     char *ascii_host = NULL;
     if (ascii) {
         ascii_host = strdup(dec);
+        if (!ascii_host) {
+            free(dec);
+            return sb_fail(out);
+        }
         for (char *p = ascii_host; *p; p++)
             *p = (char)tolower((unsigned char)*p);
     } else if (idn2_to_ascii_8z(dec, &ascii_host, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK) {

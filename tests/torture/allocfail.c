@@ -12,6 +12,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <execinfo.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,10 @@ extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
 extern void __libc_free(void *);
 
+void *memalign(size_t al, size_t n);
+void *valloc(size_t n);
+void *reallocarray(void *p, size_t a, size_t b);
+
 static atomic_long count;
 static long fail_at = -2; /* -2: not read yet, -1: never */
 
@@ -35,6 +41,14 @@ static int fail_now(void)
     }
     long n = atomic_fetch_add(&count, 1) + 1;
     if (n == fail_at) {
+        if (getenv("CRAWL_ALLOC_BACKTRACE")) { /* where the failure was injected */
+            void *frames[32];
+            int k = backtrace(frames, 32);
+            static const char head[] = "allocfail: failing this allocation:\n";
+            ssize_t w = write(STDERR_FILENO, head, sizeof head - 1);
+            (void)w;
+            backtrace_symbols_fd(frames, k, STDERR_FILENO);
+        }
         errno = ENOMEM;
         return 1;
     }
@@ -69,6 +83,31 @@ int posix_memalign(void **out, size_t al, size_t n)
     return 0;
 }
 void *valloc(size_t n) { return memalign((size_t)sysconf(_SC_PAGESIZE), n); }
+
+/* A crash prints its stack (addresses; resolve them with addr2line), so a
+ * failure point found by torture.py can be understood from one run. */
+static void on_crash(int sig)
+{
+    void *frames[64];
+    int n = backtrace(frames, 64);
+    static const char head[] = "allocfail: crashed; stack:\n";
+    ssize_t w = write(STDERR_FILENO, head, sizeof head - 1);
+    (void)w;
+    backtrace_symbols_fd(frames, n, STDERR_FILENO);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+__attribute__((constructor)) static void arm(void)
+{
+    if (!getenv("CRAWL_ALLOC_BACKTRACE"))
+        return;
+    void *warm[2];
+    backtrace(warm, 2); /* loads libgcc now, not inside the handler */
+    signal(SIGSEGV, on_crash);
+    signal(SIGFPE, on_crash);
+    signal(SIGBUS, on_crash);
+}
 
 __attribute__((destructor)) static void report(void)
 {
