@@ -9,6 +9,7 @@
 #include <libxml/parser.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,6 +269,29 @@ static int runner_main(void *arg)
     return 0;
 }
 
+/* Each transfer in flight holds a socket: raise the soft limit on open files
+ * toward the hard limit when -j needs more (as nginx's worker_rlimit_nofile
+ * does), and say so when even the hard limit is too low, instead of letting
+ * connections fail later as "Couldn't connect". */
+static void raise_nofile(long concurrency, long jobs)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rlim_t want = (rlim_t)(concurrency > 0 ? concurrency : 1) * (rlim_t)(jobs > 0 ? jobs : 1) + 256;
+    if (rl.rlim_cur >= want)
+        return;
+    rlim_t to = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want ? want : rl.rlim_max;
+    if (to > rl.rlim_cur) {
+        rl.rlim_cur = to;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (to < want)
+        fprintf(stderr,
+                "crawl: warning: -j %ld needs about %llu open files, the limit is %llu (raise it with ulimit -n)\n",
+                concurrency, (unsigned long long)want, (unsigned long long)to);
+}
+
 /* The worst status of several runs: 130 dominates, else the lowest non-zero. */
 static int worst(int a, int b)
 {
@@ -433,6 +457,11 @@ static int run_config(const opt_list *cli, const crawl_opts *cli_o)
                 rc = EXIT_USAGE;
         if (rc == 0) {
             runner r = {.jobs = jobs, .n = n, .parallel = g.jobs, .stop_on_error = g.stop_on_error};
+            long most = 1;
+            for (size_t i = 0; i < n; i++)
+                if (jobs[i].o.concurrency > most)
+                    most = jobs[i].o.concurrency;
+            raise_nofile(most, g.jobs);
             int lrc = co_run(runner_main, &r, NULL);
             if (lrc < 0) {
                 fprintf(stderr, "crawl: cannot start the event loop: %s\n", strerror(-lrc));
@@ -697,6 +726,7 @@ int main(int argc, char **argv)
         } else if (build_cfg(&single) < 0) {
             rc = EXIT_USAGE;
         } else {
+            raise_nofile(single.o.concurrency, 1);
             rc = co_run(fetcher_main, &single.cfg, NULL);
             if (rc < 0) {
                 fprintf(stderr, "crawl: cannot start the event loop: %s\n", strerror(-rc));
