@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <event2/event.h>
+#include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_acked (glibc's lacks it) */
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,18 @@
 /* Per host:port bookkeeping, to skip libcurl's connection-reuse search when
  * it cannot succeed: libcurl 7.88 walks every connection to the host for each
  * new transfer, which is quadratic with thousands of connections to one host. */
+/* The opening window per host: its start, its ceiling, and how long a new
+ * connection may stay unproven before it counts as lost (the kernel's first
+ * SYN retransmit comes after 1 s). */
+#define HTTP_OPEN_WINDOW 4
+#define HTTP_OPEN_WINDOW_MAX (1L << 20)
+#define HTTP_OPEN_LOSS_NS (1000 * 1000000LL)
+/* How often a request on a stuck new connection is started over. */
+#define HTTP_OPEN_RESTARTS 3
+
+/* TCP states (include/net/tcp_states.h in the kernel; not in linux/tcp.h). */
+#define CRAWL_TCP_ESTABLISHED 1
+
 typedef struct conn_host {
     struct conn_host *next;
     char *key;         /* "host:port" */
@@ -31,6 +44,14 @@ typedef struct conn_host {
     long active;       /* transfers in flight */
     bool multiplexed;  /* answered over HTTP/2 or 3: always look for reuse */
     bool proto_known;  /* a response came: multiplexed is known */
+    /* Opening connections like TCP's slow start: at most `window` new
+     * connections whose request the server's kernel has not acknowledged
+     * yet; the window grows by one per proven connection and halves when
+     * one stays unproven (a SYN or a syncookie handshake lost to a full
+     * accept queue), so a burst never overflows a small listen backlog. */
+    long unproven, window;
+    int64_t calm_until_ns; /* after a loss: no growth before this */
+    co_event room;         /* a slot in the window came free */
 } conn_host;
 
 typedef struct sock_slot {
@@ -57,12 +78,19 @@ struct http_client {
     co_dlist live;         /* transfers in flight (fetch_op.node; for http_client_wind_down) */
     bool winding_down;     /* no request will follow those in flight */
     size_t kept;           /* body bytes held in memory, by transfers and by responses not yet freed */
+    co_dlist unproven;     /* transfers on a new connection not proven yet (fetch_op.unode) */
+    struct event *prove;   /* polls the unproven ones (TCP_INFO) while there are any */
 };
 
 typedef struct fetch_op {
     http_client *c;
     CURL *easy;
     co_dnode node;                /* in c->live while in flight */
+    co_dnode unode;               /* in c->unproven while its new connection is unproven */
+    bool unproven;
+    bool restart;                 /* its new connection is stuck: start over on a fresh one */
+    int fd;                       /* the socket it opened, or -1 */
+    int64_t opened_ns;
     bool shared_conn;             /* may share its connection (HTTP/2): never closed early */
     co_future done;
     CURLcode code;
@@ -291,9 +319,85 @@ static conn_host *conn_host_get(http_client *c, const char *host, long port)
         free(e);
         return NULL;
     }
+    e->window = HTTP_OPEN_WINDOW;
+    co_event_init(&e->room);
     e->next = c->hosts[h];
     c->hosts[h] = e;
     return e;
+}
+
+/* ---- opening connections: a window per host, grown by proof ---------------------- */
+
+/* The new connection of op is proven (or op is done with it): its slot in
+ * the host's window comes free; grow the window when it was a proof. */
+static void unproven_end(http_client *c, fetch_op *op, bool proven)
+{
+    if (!op->unproven)
+        return;
+    op->unproven = false;
+    co_dnode_unlink(&op->unode);
+    conn_host *h = op->host;
+    h->unproven--;
+    if (proven && co_now_ns() >= h->calm_until_ns && h->window < HTTP_OPEN_WINDOW_MAX)
+        h->window++;
+    co_event_set(&h->room);
+    if (co_dlist_empty(&c->unproven))
+        evtimer_del(c->prove);
+}
+
+/* What the kernel knows of a new connection: 1 when the server's kernel has
+ * acknowledged bytes we sent (the request), so the server holds a real
+ * socket for it, in its accept queue or accepted, and neither a dropped SYN
+ * nor a lost syncookie handshake applies; -1 when it is established, our
+ * request is unacknowledged and the kernel has had to retransmit it (the
+ * server dropped the handshake's last ACK on a full accept queue: only our
+ * data retransmits, backing off 0.2, 0.4, 0.8 ... s, would recover it);
+ * 0 otherwise. */
+static int conn_state(int fd)
+{
+    struct tcp_info ti;
+    socklen_t tl = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) != 0)
+        return 0;
+    if (ti.tcpi_state != CRAWL_TCP_ESTABLISHED)
+        return 0;
+    if (ti.tcpi_unacked == 0 && ti.tcpi_bytes_acked > 0)
+        return 1;
+    return ti.tcpi_unacked > 0 && ti.tcpi_retransmits > 0 ? -1 : 0;
+}
+
+static void on_prove(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    http_client *c = arg;
+    int64_t now = co_now_ns();
+    for (co_dnode *n = c->unproven.next, *next; n != &c->unproven; n = next) {
+        next = n->next;
+        fetch_op *op = co_container_of(n, fetch_op, unode);
+        int cs = conn_state(op->fd);
+        if (cs > 0) {
+            unproven_end(c, op, true);
+        } else if (cs < 0 && now - op->opened_ns > HTTP_OPEN_LOSS_NS && !op->restart && op->bytes == 0) {
+            /* stuck behind a lost handshake: wake the task, which starts
+             * the request over on a fresh connection */
+            op->restart = true;
+            co_future_set(&op->done, NULL);
+        } else if (now - op->opened_ns > HTTP_OPEN_LOSS_NS) {
+            /* unproven this long on loopback or LAN: lost to a full queue;
+             * halve the window (once per calm period) and keep waiting */
+            conn_host *h = op->host;
+            if (now >= h->calm_until_ns) {
+                h->window = h->window / 2 > HTTP_OPEN_WINDOW ? h->window / 2 : HTTP_OPEN_WINDOW;
+                h->calm_until_ns = now + HTTP_OPEN_LOSS_NS;
+            }
+        }
+    }
+    if (!co_dlist_empty(&c->unproven)) {
+        struct timeval tv = {0, 1000};
+        evtimer_add(c->prove, &tv);
+    }
 }
 
 /* Connect-time policy: only addresses that passed the check may be used. */
@@ -312,6 +416,7 @@ static curl_socket_t open_cb(void *clientp, curlsocktype purpose, struct curl_so
         }
     }
     curl_socket_t fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    op->fd = fd;
     sock_slot *sl = fd >= 0 ? slot_for(op->c, fd) : NULL;
     if (sl && op->host) {
         sl->host = op->host;
@@ -416,6 +521,8 @@ static bool keep(fetch_op *op, const char *p, size_t n)
 static size_t write_cb(char *p, size_t sz, size_t n, void *userp)
 {
     fetch_op *op = userp;
+    if (op->unproven) /* an answer is the best proof */
+        unproven_end(op->c, op, true);
     size_t len = sz * n;
     size_t take = len;
     if (op->limit && op->bytes + len > op->limit) {
@@ -489,14 +596,16 @@ int http_client_new(const http_opts *o, http_client **out)
         return -ENOMEM;
     c->o = *o;
     co_dlist_init(&c->live);
+    co_dlist_init(&c->unproven);
     c->base = co_loop_base(loop);
     c->multi = curl_multi_init();
     c->share = curl_share_init();
     c->timer = evtimer_new(c->base, on_timer, c);
+    c->prove = evtimer_new(c->base, on_prove, c);
     c->pool = calloc(POOL_MAX, sizeof *c->pool);
     c->nhosts_b = 1024;
     c->hosts = calloc(c->nhosts_b, sizeof *c->hosts);
-    if (!c->multi || !c->share || !c->timer || !c->pool || !c->hosts) {
+    if (!c->multi || !c->share || !c->timer || !c->prove || !c->pool || !c->hosts) {
         http_client_free(c);
         return -ENOMEM;
     }
@@ -531,6 +640,8 @@ void http_client_free(http_client *c)
     free(c->socks);
     if (c->timer)
         event_free(c->timer);
+    if (c->prove)
+        event_free(c->prove);
     for (size_t i = 0; c->hosts && i < c->nhosts_b; i++)
         for (conn_host *e = c->hosts[i], *n; e; e = n) {
             n = e->next;
@@ -804,6 +915,7 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     op.keep_max = req->keep_max ? req->keep_max : req->keep_body ? HTTP_KEEP_MAX : HTTP_SPILL_AT;
     op.spill = req->spill || o->capture; /* an archived body is written whole */
     op.spill_fd = -1;
+    op.fd = -1;
     op.limit = o->max_body;
     co_future_init(&op.done);
 
@@ -867,6 +979,20 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     curl_easy_setopt(e, CURLOPT_PIPEWAIT, may_multiplex ? 1L : 0L);
     /* No idle connection to this host can exist: this transfer opens one. */
     bool opens = op.host && !may_multiplex && op.host->conns <= op.host->active;
+    /* A new connection waits for room in its host's opening window (see
+     * conn_host): a burst of connects never overflows a small backlog. */
+    while (opens && !use_proxy && op.host->unproven >= op.host->window) {
+        co_event_clear(&op.host->room);
+        int ws = co_event_wait(&op.host->room, CO_FOREVER);
+        if (ws < 0) {
+            fail(r, HTTP_E_CANCELLED, "interrupted");
+            rc = ws;
+            easy_put(c, e);
+            curl_slist_free_all(pins);
+            goto out_url;
+        }
+        opens = op.host->conns <= op.host->active; /* one may have come free meanwhile */
+    }
     /* ... so libcurl's reuse search can be skipped. */
     bool fresh = opens && !use_proxy && o->max_per_host_conns == 0;
     curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, fresh ? 1L : 0L);
@@ -881,6 +1007,8 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     bool close_after = ((req->no_reuse || c->winding_down) && !may_multiplex) ||
                        (opens && c->conns >= HTTP_KEEP_CONNS);
     curl_easy_setopt(e, CURLOPT_FORBID_REUSE, close_after ? 1L : 0L);
+    int restarts = 0;
+again:
     if (op.host)
         op.host->active++;
 
@@ -895,6 +1023,16 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     c->in_flight++;
     op.shared_conn = may_multiplex;
     co_dlist_push_back(&c->live, &op.node);
+    if (opens && !use_proxy) {
+        op.unproven = true;
+        op.opened_ns = co_now_ns();
+        op.host->unproven++;
+        if (co_dlist_empty(&c->unproven)) {
+            struct timeval tv = {0, 1000};
+            evtimer_add(c->prove, &tv);
+        }
+        co_dlist_push_back(&c->unproven, &op.unode);
+    }
     /* A watchdog past libcurl's own timeout: should libcurl ever lose a
      * transfer (it does when an allocation fails inside
      * curl_multi_socket_action, found by the torture run), the task still
@@ -902,10 +1040,27 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     int64_t watchdog = o->timeout_ms > 0 ? o->timeout_ms + HTTP_WATCHDOG_SLACK_MS : CO_FOREVER;
     int st = co_future_await(&op.done, NULL, watchdog);
     co_dnode_unlink(&op.node);
+    unproven_end(c, &op, false);
     c->in_flight--;
     if (op.host)
         op.host->active--;
-    if (!op.finished) {
+    if (!op.finished && op.restart && st == 0) {
+        /* Its new connection is stuck (see conn_state): drop it and start the
+         * same request over, on a fresh connection, a few times at most.
+         * Nothing of the response has arrived, so nothing is lost. */
+        curl_multi_remove_handle(c->multi, e);
+        op.restart = false;
+        op.fd = -1;
+        op.req_len = op.resp_len = op.head_bytes = 0;
+        co_future_init(&op.done);
+        if (restarts++ < HTTP_OPEN_RESTARTS) {
+            curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+            opens = !use_proxy && op.host;
+            goto again;
+        }
+        fail(r, HTTP_E_CONNECT, "connection stalled: the server never acknowledged the request");
+        rc = 0;
+    } else if (!op.finished) {
         /* Cancelled or deadline: remove the transfer cleanly. We run on a task,
          * not inside a curl callback, so this call is allowed. */
         curl_multi_remove_handle(c->multi, e);
