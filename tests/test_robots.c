@@ -98,6 +98,23 @@ START_TEST(test_pathological_patterns_are_cheap)
 }
 END_TEST
 
+/* fuzz_robots' first finding (its seed, under UBSan): a rule without a final
+ * '$' had its "anchored" flag uninitialised. */
+START_TEST(test_unanchored_rules)
+{
+    const char *body = "User-agent: *\nDisallow: /private\nAllow: /private/ok$\nCrawl-delay: 2\n"
+                       "Sitemap: http://h/s.xml\n";
+    robots *r = robots_parse(body, strlen(body));
+    ck_assert_ptr_nonnull(r);
+    ck_assert(!robots_allowed(r, "crawl", "http://h/private/x?y=1"));
+    ck_assert(!robots_allowed(r, "crawl", "http://h/private"));
+    ck_assert(robots_allowed(r, "crawl", "http://h/private/ok"));
+    ck_assert(!robots_allowed(r, "crawl", "http://h/private/ok2")); /* the allow is anchored */
+    ck_assert(robots_allowed(r, "crawl", "http://h/public"));
+    robots_free(r);
+}
+END_TEST
+
 START_TEST(test_rfc9309_conformance)
 {
     json_t *cases = testdata_load("robots_cases.json", 0, "robots");
@@ -132,6 +149,7 @@ static Suite *robots_suite(void)
     tcase_add_test(tc, test_size_limit);
     tcase_add_test(tc, test_rfc9309_conformance);
     tcase_add_test(tc, test_pathological_patterns_are_cheap);
+    tcase_add_test(tc, test_unanchored_rules);
     suite_add_tcase(s, tc);
     return s;
 }

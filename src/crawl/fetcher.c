@@ -850,6 +850,10 @@ int fetcher_main(void *arg)
                     prefix, (unsigned long long)E.st.peak_in_flight, E.cfg->concurrency,
                     lsched_mean_out(&E.ls), (double)E.ls.st.wait_host_ns / 1e9,
                     (double)E.st.retry_wait_ns / 1e9);
+        else
+            fprintf(stderr, "%sin flight: peak %llu of -j %ld; waited %.1fs before retries (summed over fetches)\n",
+                    prefix, (unsigned long long)E.st.peak_in_flight, E.cfg->concurrency,
+                    (double)E.st.retry_wait_ns / 1e9);
         if (E.resumed_kept)
             fprintf(stderr, "%sresumed: %llu records written after the last checkpoint were kept, not written again\n",
                     prefix, (unsigned long long)E.resumed_kept);

@@ -169,6 +169,17 @@ class HostileTest(ServerTest):
             self.assertEqual(recs[0]["url"], self.hb + path)
             self.assert_rss(rss, what)
 
+    def test_hundred_endless_pages_at_j100(self):
+        # -r at -j 100: 100 endless HTML pages, each parsed up to 10 MiB, all
+        # held bodies together under 256 MiB (crawl(1), MEMORY)
+        urls = ["%s/endless-close?ct=text/html&i=%d" % (self.hb, i) for i in range(100)]
+        code, recs, err, rss = run_rss(["-q", "-r", "-l", "1", "--robots", "off", "--retries", "0", "--timeout",
+                                        "4s", "-j", "100"] + urls, timeout=120)
+        self.assertNotIn("Sanitizer", err)
+        self.assertEqual({r["url"] for r in recs} & set(urls), set(urls))
+        if not SANITIZED:
+            self.assertLess(rss, 300 * 1024, "peak RSS %d KiB" % rss)
+
     def test_endless_robots_and_sitemap_bounded(self):
         for args in (["-r", self.hb + "/page"],
                      ["-r", "--robots", "off", "--sitemap", self.hb + "/sitemap.xml", self.hb + "/page"]):
