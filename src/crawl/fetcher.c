@@ -35,9 +35,10 @@ static host_state *host_get(engine *E, const char *name)
         if (strcasecmp(s->name, name) == 0)
             return s;
     host_state *s = calloc(1, sizeof *s);
-    if (!s)
+    if (!s || !(s->name = strdup(name))) {
+        free(s);
         return NULL;
-    s->name = strdup(name);
+    }
     co_sem_init(&s->sem, E->cfg->max_per_host > 0 ? E->cfg->max_per_host : 1, 0);
     tb_init(&s->tb, E->cfg->host_rate, 1, co_now_ns());
     s->next = E->hosts[h];
@@ -122,16 +123,18 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
     long port = it->port;
     rec_item *ri = writer_rec_new(url ? url : it->line);
     record *rec = ri ? &ri->rec : &(record){0};
-    if (!url) {
+    char *cur = url ? strdup(url) : NULL;
+    if (!url || !cur) {
+        bool oom = url != NULL;
         rec->fields = REC_INPUT;
-        writer_rec_error(rec, "invalid_url", it->why);
+        writer_rec_error(rec, oom ? "internal" : "invalid_url", oom ? "out of memory" : it->why);
         record_set(&rec->input, it->line);
         E->st.done++;
         E->st.errors++;
-        E->st.by_err[HTTP_E_INVALID_URL]++;
+        E->st.by_err[oom ? HTTP_E_INTERNAL : HTTP_E_INVALID_URL]++;
         E->st.by_class[0]++;
         engine_note_exit(E, EXIT_GENERIC);
-        writer_submit(E, ri, rec, it->item, pg ? it->line : NULL);
+        writer_submit(E, ri, rec, oom ? -1 : it->item, pg && !oom ? it->line : NULL);
         return;
     }
 
@@ -168,7 +171,6 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
     memset(&resp, 0, sizeof resp);
     resp.retry_after_s = -1;
     rec->fields = REC_BODY | REC_EXCHANGE;
-    char *cur = strdup(url);
     int attempts = 0;
     bool redirect_err = false;
     char redirect_msg[160] = "";

@@ -5,6 +5,7 @@
  *   CRAWL_ALLOC_FAIL_AT=N   the Nth allocation (1 = the first) returns NULL
  *                           with errno ENOMEM; all others succeed
  *   CRAWL_ALLOC_COUNT=FILE  at exit, write how many allocations there were
+ *                           and how many blocks were still not freed
  *
  * Counting starts when the process starts. Use it with a crawl built
  * without mimalloc (-DCRAWL_MIMALLOC=OFF): the shim forwards to glibc's own
@@ -31,6 +32,7 @@ void *valloc(size_t n);
 void *reallocarray(void *p, size_t a, size_t b);
 
 static atomic_long count;
+static atomic_long live; /* blocks allocated and not freed */
 static long fail_at = -2; /* -2: not read yet, -1: never */
 
 static int fail_now(void)
@@ -55,13 +57,28 @@ static int fail_now(void)
     return 0;
 }
 
-void *malloc(size_t n) { return fail_now() ? NULL : __libc_malloc(n); }
-void *calloc(size_t a, size_t b) { return fail_now() ? NULL : __libc_calloc(a, b); }
+static void *counted(void *p)
+{
+    if (p)
+        atomic_fetch_add(&live, 1);
+    return p;
+}
+
+void *malloc(size_t n) { return fail_now() ? NULL : counted(__libc_malloc(n)); }
+void *calloc(size_t a, size_t b) { return fail_now() ? NULL : counted(__libc_calloc(a, b)); }
 void *realloc(void *p, size_t n)
 {
-    if (n == 0 || !fail_now())
+    if (n == 0) {
+        if (p)
+            atomic_fetch_sub(&live, 1);
         return __libc_realloc(p, n);
-    return NULL;
+    }
+    if (fail_now())
+        return NULL;
+    void *q = __libc_realloc(p, n);
+    if (q && !p)
+        atomic_fetch_add(&live, 1);
+    return q;
 }
 void *reallocarray(void *p, size_t a, size_t b)
 {
@@ -71,8 +88,13 @@ void *reallocarray(void *p, size_t a, size_t b)
     }
     return realloc(p, a * b);
 }
-void free(void *p) { __libc_free(p); }
-void *memalign(size_t al, size_t n) { return fail_now() ? NULL : __libc_memalign(al, n); }
+void free(void *p)
+{
+    if (p)
+        atomic_fetch_sub(&live, 1);
+    __libc_free(p);
+}
+void *memalign(size_t al, size_t n) { return fail_now() ? NULL : counted(__libc_memalign(al, n)); }
 void *aligned_alloc(size_t al, size_t n) { return memalign(al, n); }
 int posix_memalign(void **out, size_t al, size_t n)
 {
@@ -114,8 +136,8 @@ __attribute__((destructor)) static void report(void)
     const char *f = getenv("CRAWL_ALLOC_COUNT");
     if (!f)
         return;
-    char buf[32];
-    int l = snprintf(buf, sizeof buf, "%ld\n", (long)atomic_load(&count));
+    char buf[64];
+    int l = snprintf(buf, sizeof buf, "%ld %ld\n", (long)atomic_load(&count), (long)atomic_load(&live));
     FILE *o = fopen(f, "w");
     if (o) {
         fwrite(buf, 1, (size_t)l, o);
