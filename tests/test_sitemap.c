@@ -88,7 +88,7 @@ START_TEST(test_limits)
     /* past max_bytes: -EFBIG, plain or decompressed */
     ck_assert_int_eq(sitemap_parse(doc, n, 1000, &r), -EFBIG);
     free(doc);
-    size_t big = 200u << 20, zl; /* a gzip bomb: 200 MiB of empty elements inside a urlset */
+    size_t big = 64u << 20, zl; /* a gzip bomb: 64 MiB of empty elements inside a urlset (the limit is 50 MB) */
     char *plain = malloc(big);
     for (size_t i = 0; i + 4 <= big; i += 4)
         memcpy(plain + i, "<x/>", 4);
