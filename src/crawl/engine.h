@@ -51,7 +51,7 @@ typedef struct engine {
     record_fmt *fmt; /* the writer's serializer */
     int dirfd;
     savepath_dirs *dirs; /* the directories bodies were last saved in */
-    lsched ls; /* URL lists: the input-ordered, per-host scheduler */
+    lsched ls;           /* URL lists: the input-ordered, per-host scheduler */
     long list_workers, paused; /* URL lists: live workers, and those waiting to retry */
     co_queue records; /* finished records, to the writer task */
     host_state **hosts;

@@ -9,7 +9,9 @@
 #include "crawl/co.h"
 #include "crawl/hash.h"
 
-enum { IN_NONE, IN_READY, IN_TIMED };
+enum { IN_NONE,
+       IN_READY,
+       IN_TIMED };
 
 struct ls_host {
     ls_host *next_hash;

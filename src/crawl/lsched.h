@@ -35,18 +35,18 @@ typedef struct ls_node {
 typedef struct ls_host ls_host;
 
 typedef struct lsched_opts {
-    long permits;        /* fetches at once overall (-j), > 0 */
-    long max_per_host;   /* items out per host at once, 0 = no limit */
-    int64_t gap_ns;      /* least time between two starts on one host (delay, host rate) */
-    size_t lookahead;    /* items waiting at most (0: a default of 4096) */
+    long permits;      /* fetches at once overall (-j), > 0 */
+    long max_per_host; /* items out per host at once, 0 = no limit */
+    int64_t gap_ns;    /* least time between two starts on one host (delay, host rate) */
+    size_t lookahead;  /* items waiting at most (0: a default of 4096) */
 } lsched_opts;
 
 typedef struct lsched_stats {
-    uint64_t taken;            /* items handed out */
-    long peak_out;             /* most fetch permits in use at once */
-    double out_ns_integral;    /* sum over time of permits in use (for the mean) */
-    int64_t wait_host_ns;      /* time workers waited while items were queued but no host could start */
-    size_t peak_waiting;       /* most items waiting at once */
+    uint64_t taken;         /* items handed out */
+    long peak_out;          /* most fetch permits in use at once */
+    double out_ns_integral; /* sum over time of permits in use (for the mean) */
+    int64_t wait_host_ns;   /* time workers waited while items were queued but no host could start */
+    size_t peak_waiting;    /* most items waiting at once */
 } lsched_stats;
 
 typedef struct lsched {
@@ -57,14 +57,14 @@ typedef struct lsched {
     size_t nready, cap_ready;
     ls_host **timed; /* min-heap by the time each host may start next */
     size_t ntimed, cap_timed;
-    size_t waiting;  /* items queued */
-    long out;        /* permits in use */
-    long resumers;   /* paused workers waiting for a permit */
-    bool closed;     /* no more puts */
-    bool stopped;    /* hand nothing out any more */
-    co_event changed;  /* something may have become ready: workers re-check */
-    co_event room;     /* an item was taken: the producer re-checks */
-    co_event permit;   /* a permit came back: resumers re-check */
+    size_t waiting;   /* items queued */
+    long out;         /* permits in use */
+    long resumers;    /* paused workers waiting for a permit */
+    bool closed;      /* no more puts */
+    bool stopped;     /* hand nothing out any more */
+    co_event changed; /* something may have become ready: workers re-check */
+    co_event room;    /* an item was taken: the producer re-checks */
+    co_event permit;  /* a permit came back: resumers re-check */
     int64_t last_ns, start_ns;
     int64_t idle_since_ns; /* when workers started waiting on queued-but-blocked items, or 0 */
     lsched_stats st;

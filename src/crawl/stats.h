@@ -19,7 +19,7 @@ typedef struct crawl_stats {
     uint64_t bytes;
     uint64_t retries;
     uint64_t peak_in_flight;
-    int64_t retry_wait_ns; /* time fetches spent waiting to retry (summed over fetches) */
+    int64_t retry_wait_ns;       /* time fetches spent waiting to retry (summed over fetches) */
     uint64_t lat[STATS_BUCKETS]; /* milliseconds, log buckets */
     int64_t start_ns;
 } crawl_stats;

@@ -88,8 +88,8 @@ typedef struct fetch_op {
     co_dnode node;                /* in c->live while in flight */
     co_dnode unode;               /* in c->unproven while its new connection is unproven */
     bool unproven;
-    bool restart;                 /* its new connection is stuck: start over on a fresh one */
-    int fd;                       /* the socket it opened, or -1 */
+    bool restart; /* its new connection is stuck: start over on a fresh one */
+    int fd;       /* the socket it opened, or -1 */
     int64_t opened_ns;
     bool shared_conn;             /* may share its connection (HTTP/2): never closed early */
     co_future done;
@@ -101,13 +101,13 @@ typedef struct fetch_op {
     char refused_ip[64];
     bool keep_body;
     bool spill;
-    bool soft_truncated;        /* stopped at keep_max without spill: not an error */
+    bool soft_truncated; /* stopped at keep_max without spill: not an error */
     bool header_too_large;
-    int spill_fd;               /* -1 until the body outgrows keep_max */
+    int spill_fd; /* -1 until the body outgrows keep_max */
     conn_host *host;
     size_t limit;
     size_t keep_max;
-    size_t head_bytes;          /* response header bytes seen */
+    size_t head_bytes; /* response header bytes seen */
     char *body;
     size_t len, cap;
     size_t bytes;
@@ -912,7 +912,8 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     memset(&op, 0, sizeof op);
     op.c = c;
     op.keep_body = req->keep_body || o->capture;
-    op.keep_max = req->keep_max ? req->keep_max : req->keep_body ? HTTP_KEEP_MAX : HTTP_SPILL_AT;
+    op.keep_max = req->keep_max ? req->keep_max : req->keep_body ? HTTP_KEEP_MAX
+                                                                 : HTTP_SPILL_AT;
     op.spill = req->spill || o->capture; /* an archived body is written whole */
     op.spill_fd = -1;
     op.fd = -1;
@@ -1117,8 +1118,7 @@ again:
         } else if (op.soft_truncated) {
             /* the caller asked for at most keep_max bytes: not an error */
         } else if (op.write_failed) {
-            fail(r, HTTP_E_INTERNAL, "cannot store the body: %s", op.spill_fd < 0 && errno ? strerror(errno)
-                                                                                          : "out of memory");
+            fail(r, HTTP_E_INTERNAL, "cannot store the body: %s", op.spill_fd < 0 && errno ? strerror(errno) : "out of memory");
         } else if (op.code == CURLE_OUT_OF_MEMORY) {
             /* libcurl 7.88 refuses a header line past its own limit (100 KiB)
              * with "out of memory" and no message: it is the server's size;

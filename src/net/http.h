@@ -108,9 +108,9 @@ typedef struct http_resp {
     size_t body_len;         /* bytes in body (at most keep_max) */
     size_t bytes;            /* decoded body bytes received (up to the limit) */
     bool truncated;
-    bool spilled;            /* spill_fd holds the whole body (all `bytes`), offset 0 on */
-    size_t *kept_in;         /* the client's count of body bytes in memory (http_resp_free lowers it) */
-    int spill_fd;            /* valid only when spilled; closed by http_resp_free */
+    bool spilled;    /* spill_fd holds the whole body (all `bytes`), offset 0 on */
+    size_t *kept_in; /* the client's count of body bytes in memory (http_resp_free lowers it) */
+    int spill_fd;    /* valid only when spilled; closed by http_resp_free */
     char *content_type;
     char *location;          /* absolute redirect target, if any */
     int64_t retry_after_s;   /* -1 when absent */

@@ -358,12 +358,12 @@ int warc_write(warc_writer *w, const warc_exchange *x)
         sha1(head, hl, NULL, 0, d);
         label(d, block_digest);
         sbuf_printf(&rh,
-                        "WARC/1.1\r\nWARC-Type: revisit\r\nWARC-Record-ID: %s\r\nWARC-Date: %s\r\nWARC-Target-URI: %s\r\n"
-                        "%sWARC-Profile: http://netpreserve.org/warc/1.1/revisit/identical-payload-digest\r\n"
-                        "WARC-Refers-To-Target-URI: %s\r\nWARC-Refers-To-Date: %s\r\n"
-                        "WARC-Block-Digest: %s\r\nWARC-Payload-Digest: %s\r\n"
-                        "Content-Type: application/http; msgtype=response\r\nContent-Length: %zu\r\n\r\n",
-                        resp_id, date, x->url, ipline, prior->uri, prior->date, block_digest, payload_digest, hl);
+                    "WARC/1.1\r\nWARC-Type: revisit\r\nWARC-Record-ID: %s\r\nWARC-Date: %s\r\nWARC-Target-URI: %s\r\n"
+                    "%sWARC-Profile: http://netpreserve.org/warc/1.1/revisit/identical-payload-digest\r\n"
+                    "WARC-Refers-To-Target-URI: %s\r\nWARC-Refers-To-Date: %s\r\n"
+                    "WARC-Block-Digest: %s\r\nWARC-Payload-Digest: %s\r\n"
+                    "Content-Type: application/http; msgtype=response\r\nContent-Length: %zu\r\n\r\n",
+                    resp_id, date, x->url, ipline, prior->uri, prior->date, block_digest, payload_digest, hl);
         rc = sbuf_failed(&rh) ? -ENOMEM : put_record(w, rh.p, rh.len, head, hl, NULL, 0);
     } else {
         if (sha1_part(head, hl, &body, d) < 0) {
@@ -373,10 +373,10 @@ int warc_write(warc_writer *w, const warc_exchange *x)
         }
         label(d, block_digest);
         sbuf_printf(&rh,
-                        "WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: %s\r\nWARC-Date: %s\r\nWARC-Target-URI: %s\r\n"
-                        "%sWARC-Block-Digest: %s\r\nWARC-Payload-Digest: %s\r\n"
-                        "Content-Type: application/http; msgtype=response\r\nContent-Length: %zu\r\n\r\n",
-                        resp_id, date, x->url, ipline, block_digest, payload_digest, hl + x->body_len);
+                    "WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: %s\r\nWARC-Date: %s\r\nWARC-Target-URI: %s\r\n"
+                    "%sWARC-Block-Digest: %s\r\nWARC-Payload-Digest: %s\r\n"
+                    "Content-Type: application/http; msgtype=response\r\nContent-Length: %zu\r\n\r\n",
+                    resp_id, date, x->url, ipline, block_digest, payload_digest, hl + x->body_len);
         part hp = {head, hl, -1};
         rc = sbuf_failed(&rh) ? -ENOMEM : put_record_parts(w, rh.p, rh.len, &hp, &body);
         if (rc == 0 && w->dedup) {
@@ -396,10 +396,10 @@ int warc_write(warc_writer *w, const warc_exchange *x)
         label(d, block_digest);
         sbuf_reset(&rh);
         sbuf_printf(&rh,
-                        "WARC/1.1\r\nWARC-Type: request\r\nWARC-Record-ID: %s\r\nWARC-Date: %s\r\nWARC-Target-URI: %s\r\n"
-                        "%sWARC-Concurrent-To: %s\r\nWARC-Block-Digest: %s\r\n"
-                        "Content-Type: application/http; msgtype=request\r\nContent-Length: %zu\r\n\r\n",
-                        req_id, date, x->url, ipline, resp_id, block_digest, x->req_len);
+                    "WARC/1.1\r\nWARC-Type: request\r\nWARC-Record-ID: %s\r\nWARC-Date: %s\r\nWARC-Target-URI: %s\r\n"
+                    "%sWARC-Concurrent-To: %s\r\nWARC-Block-Digest: %s\r\n"
+                    "Content-Type: application/http; msgtype=request\r\nContent-Length: %zu\r\n\r\n",
+                    req_id, date, x->url, ipline, resp_id, block_digest, x->req_len);
         rc = sbuf_failed(&rh) ? -ENOMEM : put_record(w, rh.p, rh.len, x->req_head, x->req_len, NULL, 0);
     }
     sbuf_free(&rh);

@@ -33,9 +33,9 @@ typedef struct warc_exchange {
     size_t req_len;
     const char *resp_head;   /* status line and headers as received */
     size_t resp_head_len;
-    const char *body;        /* the body as received (when body_fd < 0) */
+    const char *body; /* the body as received (when body_fd < 0) */
     size_t body_len;
-    int body_fd;             /* >= 0: the body is read from this file, offset 0 on (a spilled body) */
+    int body_fd; /* >= 0: the body is read from this file, offset 0 on (a spilled body) */
 } warc_exchange;
 
 /* 0 or -errno. max_size 0 = never rotate. */

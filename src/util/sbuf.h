@@ -22,7 +22,10 @@ typedef struct sbuf {
     bool failed;
 } sbuf;
 
-#define SBUF_INIT {NULL, 0, 0, 0, false}
+#define SBUF_INIT            \
+    {                        \
+        NULL, 0, 0, 0, false \
+    }
 
 /* Append n bytes of s. false once the buffer has failed. */
 bool sbuf_add(sbuf *b, const void *s, size_t n);

@@ -95,10 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *longurl = malloc(strlen(url) * 4 + 8);
     sprintf(longurl, "%s%s%s%s", url, url, url, url);
     for (int i = 0; i < 2; i++) { /* the second is a revisit of the first */
-        warc_exchange x = {.url = i ? url : longurl, .ip = "127.0.0.1", .when_us = 1,
-                           .req_head = "GET / HTTP/1.1\r\n\r\n", .req_len = 18,
-                           .resp_head = head, .resp_head_len = hlen,
-                           .body = body, .body_len = blen, .body_fd = bfd};
+        warc_exchange x = {.url = i ? url : longurl, .ip = "127.0.0.1", .when_us = 1, .req_head = "GET / HTTP/1.1\r\n\r\n", .req_len = 18, .resp_head = head, .resp_head_len = hlen, .body = body, .body_len = blen, .body_fd = bfd};
         if (warc_write(w, &x) != 0)
             abort();
     }

@@ -32,7 +32,7 @@ void *valloc(size_t n);
 void *reallocarray(void *p, size_t a, size_t b);
 
 static atomic_long count;
-static atomic_long live; /* blocks allocated and not freed */
+static atomic_long live;  /* blocks allocated and not freed */
 static long fail_at = -2; /* -2: not read yet, -1: never */
 
 static int fail_now(void)
