@@ -148,6 +148,7 @@ static int build_cfg(job *j)
         .retry_delay_ms = o->retry_delay_ms,
         .max_retry_delay_ms = o->max_retry_delay_ms,
         .location = o->location,
+        .location_trusted = o->location_trusted,
         .max_redirs = o->max_redirs,
         .dns_servers = j->dns_servers,
         .dns_timeout_ms = o->dns_timeout_ms,

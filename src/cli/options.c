@@ -41,6 +41,8 @@ static const opt_def defs[] = {
     {"retry-delay", 0, "DURATION", K_DURATION, OFF(retry_delay_ms), 0, 0, "first retry delay, doubled each time, jittered (default 1s)", false},
     {"max-retry-delay", 0, "DURATION", K_DURATION, OFF(max_retry_delay_ms), 0, 0, "cap on one retry delay incl. Retry-After (default 2m)", false},
     {"location", 'L', NULL, K_FLAG, OFF(location), 0, 1, "follow redirects (recording every hop)", false},
+    {"location-trusted", 0, NULL, K_FLAG, OFF(location_trusted), 0, 1,
+     "send -H Authorization, Cookie and Proxy-Authorization to other origins too (redirects, -r links)", false},
     {"max-redirs", 0, "N", K_LONG, OFF(max_redirs), 0, 0, "redirects followed at most (default 10)", false},
     {"user-agent", 0, "STRING", K_STRING, OFF(user_agent), 0, 0, "User-Agent header (default crawl/VERSION)", false},
     {"header", 'H', "'NAME: VALUE'", K_LIST, OFF(headers), 0, 0, "extra request header; repeatable", false},

@@ -40,6 +40,7 @@ typedef struct crawl_opts {
     int64_t retry_delay_ms;
     int64_t max_retry_delay_ms;
     bool location;
+    bool location_trusted; /* credentials may follow a redirect or link to another origin */
     long max_redirs;
     char *user_agent;
     str_list headers;

@@ -60,6 +60,16 @@ static void hosts_free(engine *E)
     free(E->hosts);
 }
 
+/* Do two URLs share scheme, host and port? */
+static bool same_origin(const char *a, const char *b)
+{
+    char *oa = frontier_origin_of(a), *ob = frontier_origin_of(b);
+    bool same = oa && ob && strcasecmp(oa, ob) == 0;
+    free(oa);
+    free(ob);
+    return same;
+}
+
 /* ---- one URL --------------------------------------------------------------------- */
 
 static char *url_host(const char *url)
@@ -165,6 +175,9 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
                     .spill = c->directory_prefix != NULL && !c->spider};
     if (pg) /* a discovered link may not reach private addresses; a seed may */
         req.explicit_host = discover_is_seed_host(E, host);
+    /* the user's credentials go to the seeds' and the list's own hosts only */
+    if (pg && !c->location_trusted && !req.explicit_host)
+        req.no_credentials = true;
     if (!pg && engine_winding_down(E, it->lh))
         req.no_reuse = true;
     http_resp resp;
@@ -246,7 +259,14 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
         }
         free(cur);
         cur = strdup(resp.location);
+        if (!cur) {
+            st = -ENOMEM;
+            break;
+        }
         req.host = NULL; /* let http_fetch parse the new URL */
+        /* as curl since CVE-2018-1000007: Authorization, Cookie and
+         * Proxy-Authorization from -H do not follow to another origin */
+        req.no_credentials = !c->location_trusted && !same_origin(url, cur);
         char *nh = url_host(cur);
         req.explicit_host = nh && strcasecmp(nh, host) == 0;
         free(nh);

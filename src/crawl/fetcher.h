@@ -48,6 +48,7 @@ typedef struct fetcher_cfg {
     long retries;
     int64_t retry_delay_ms, max_retry_delay_ms;
     bool location;
+    bool location_trusted; /* send -H Authorization/Cookie/Proxy-Authorization to other origins too */
     long max_redirs;
     const char *dns_servers;   /* comma-separated, or NULL */
     int64_t dns_timeout_ms;

@@ -78,6 +78,7 @@ struct http_client {
     co_dlist live;         /* transfers in flight (fetch_op.node; for http_client_wind_down) */
     bool winding_down;     /* no request will follow those in flight */
     size_t kept;           /* body bytes held in memory, by transfers and by responses not yet freed */
+    struct curl_slist *nocred; /* the user's headers without Authorization, Cookie, Proxy-Authorization */
     co_dlist unproven;     /* transfers on a new connection not proven yet (fetch_op.unode) */
     struct event *prove;   /* polls the unproven ones (TCP_INFO) while there are any */
 };
@@ -610,6 +611,20 @@ int http_client_new(const http_opts *o, http_client **out)
         return -ENOMEM;
     }
     curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    for (struct curl_slist *h = o->headers; h; h = h->next) {
+        size_t nl = strcspn(h->data, ":");
+        bool cred = (nl == 13 && strncasecmp(h->data, "authorization", 13) == 0) ||
+                    (nl == 6 && strncasecmp(h->data, "cookie", 6) == 0) ||
+                    (nl == 19 && strncasecmp(h->data, "proxy-authorization", 19) == 0);
+        if (!cred) {
+            struct curl_slist *n = curl_slist_append(c->nocred, h->data);
+            if (!n) {
+                http_client_free(c);
+                return -ENOMEM;
+            }
+            c->nocred = n;
+        }
+    }
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
     curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
     curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
@@ -638,6 +653,7 @@ void http_client_free(http_client *c)
         if (c->socks[i].ev)
             event_free(c->socks[i].ev);
     free(c->socks);
+    curl_slist_free_all(c->nocred);
     if (c->timer)
         event_free(c->timer);
     if (c->prove)
@@ -700,8 +716,7 @@ static CURL *easy_new(http_client *c)
     }
     if (o->user_agent)
         curl_easy_setopt(e, CURLOPT_USERAGENT, o->user_agent);
-    if (o->headers)
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, o->headers);
+
     if (o->insecure) {
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -958,6 +973,8 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &op);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &op);
     curl_easy_setopt(e, CURLOPT_RESOLVE, pins);
+    /* the user's credentials only where the caller allows them (their origin) */
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->no_credentials ? c->nocred : o->headers);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &op);
     char errbuf[CURL_ERROR_SIZE];
     errbuf[0] = 0;

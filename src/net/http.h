@@ -79,7 +79,8 @@ typedef struct http_req {
      * no error, e.g. robots.txt past 500 KiB, a page parsed for links). */
     size_t keep_max;
     bool spill;
-    bool no_reuse;      /* no later request will want this connection: close it when done */
+    bool no_reuse;       /* no later request will want this connection: close it when done */
+    bool no_credentials; /* leave out the user's Authorization, Cookie and Proxy-Authorization headers */
 } http_req;
 
 /* Beyond this many open connections, new ones are closed after their
