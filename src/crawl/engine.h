@@ -39,7 +39,6 @@ typedef struct host_state {
     co_sem sem;
     tbucket tb;
     int64_t not_before_ns; /* per-host backoff after 429/503 */
-    long waiting;          /* workers waiting for a --max-per-host slot here */
 } host_state;
 
 typedef struct engine {
@@ -62,8 +61,6 @@ typedef struct engine {
     bool input_error;
     bool stopping;  /* first signal: no more input */
     bool input_eof; /* URL lists: every input line is queued */
-    size_t busy;    /* URL lists: workers holding an item */
-    long slot_waiters; /* workers waiting for a --max-per-host slot, all hosts */
     atomic_bool input_stop;
     bool aborting; /* grace over or second signal */
     co_group workers;

@@ -155,11 +155,7 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
     bool have_slot = false;
     int st = 0;
     if (hs && c->max_per_host > 0) {
-        hs->waiting++;
-        E->slot_waiters++;
         st = co_sem_acquire(&hs->sem, CO_FOREVER);
-        E->slot_waiters--;
-        hs->waiting--;
         have_slot = st == 0;
     }
 
@@ -471,13 +467,11 @@ static int worker_main(void *arg)
         }
         fetch_item *item = (fetch_item *)n;
         item->lh = h;
-        E->busy++;
         if (E->stopping) {
             E->dropped++;
         } else {
             engine_process(E, item, NULL);
         }
-        E->busy--;
         lsched_done(&E->ls, h, 0);
         input_item_free(item);
     }
