@@ -1,5 +1,6 @@
 /* url: see url.h. */
 #include "url.h"
+#include "util/sbuf.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -11,51 +12,6 @@
 #include <idn2.h>
 #include <stdint.h>
 #include <stdio.h>
-
-/* A growable string. Out of memory is sticky: the text is freed, p stays
- * NULL and later puts do nothing, so a caller that checks p once at the end
- * never uses half a URL. */
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    bool failed;
-} sbuf;
-
-static bool sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return false;
-    if (n > (SIZE_MAX >> 2) - b->n) { /* no URL is that long: treat it as out of memory */
-        free(b->p);
-        *b = (sbuf){NULL, 0, 0, true};
-        return false;
-    }
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = (b->n + n + 1) * 2;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            free(b->p);
-            *b = (sbuf){NULL, 0, 0, true};
-            return false;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-    return true;
-}
-
-static bool sb_putc(sbuf *b, char c) { return sb_put(b, &c, 1); }
-
-/* Mark b failed (a part built elsewhere ran out of memory). */
-static bool sb_fail(sbuf *b)
-{
-    free(b->p);
-    *b = (sbuf){NULL, 0, 0, true};
-    return false;
-}
 
 /* WHATWG preprocessing: trim C0 controls and spaces, drop tab/LF/CR. */
 static char *preprocess(const char *in)
@@ -111,9 +67,9 @@ static bool encode_part(sbuf *b, const char *s, size_t n, char which)
             enc = false; /* a lone % is kept as-is, as browsers do */
         if (enc) {
             char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            if (!sb_put(b, e, 3))
+            if (!sbuf_add(b, e, 3))
                 return false;
-        } else if (!sb_putc(b, (char)c)) {
+        } else if (!sbuf_addc(b, (char)c)) {
             return false;
         }
     }
@@ -219,7 +175,7 @@ static bool ipv4_parse(const char *h, sbuf *out)
     char buf[32];
     snprintf(buf, sizeof buf, "%u.%u.%u.%u", (unsigned)(v >> 24) & 255, (unsigned)(v >> 16) & 255,
              (unsigned)(v >> 8) & 255, (unsigned)v & 255);
-    return sb_put(out, buf, strlen(buf));
+    return sbuf_add(out, buf, strlen(buf));
 }
 
 /* IPv6 in brackets, serialized the WHATWG way (longest zero run compressed,
@@ -252,20 +208,20 @@ static bool ipv6_parse(const char *h, size_t n, sbuf *out)
             i++;
         }
     }
-    sb_putc(out, '[');
+    sbuf_addc(out, '[');
     for (int i = 0; i < 8; i++) {
         if (i == best) {
-            sb_put(out, i == 0 ? "::" : ":", i == 0 ? 2 : 1);
+            sbuf_add(out, i == 0 ? "::" : ":", i == 0 ? 2 : 1);
             i += blen - 1;
             continue;
         }
         char buf[8];
         snprintf(buf, sizeof buf, "%x", w[i]);
-        sb_put(out, buf, strlen(buf));
+        sbuf_add(out, buf, strlen(buf));
         if (i < 7)
-            sb_putc(out, ':');
+            sbuf_addc(out, ':');
     }
-    return sb_putc(out, ']');
+    return sbuf_addc(out, ']');
 }
 
 static int hexv(int c) { return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10; }
@@ -279,7 +235,7 @@ static bool host_parse(const char *h, size_t n, sbuf *out)
     /* percent-decode */
     char *dec = malloc(n + 1);
     if (!dec)
-        return sb_fail(out);
+        return sbuf_fail(out);
     size_t k = 0;
     bool ascii = true;
     for (size_t i = 0; i < n; i++) {
@@ -301,7 +257,7 @@ static bool host_parse(const char *h, size_t n, sbuf *out)
         ascii_host = strdup(dec);
         if (!ascii_host) {
             free(dec);
-            return sb_fail(out);
+            return sbuf_fail(out);
         }
         for (char *p = ascii_host; *p; p++)
             *p = (char)tolower((unsigned char)*p);
@@ -320,7 +276,7 @@ static bool host_parse(const char *h, size_t n, sbuf *out)
         if (ends_in_number(ascii_host))
             ok = ipv4_parse(ascii_host, out);
         else
-            ok = sb_put(out, ascii_host, strlen(ascii_host));
+            ok = sbuf_add(out, ascii_host, strlen(ascii_host));
     }
     free(ascii_host);
     return ok;
@@ -346,25 +302,25 @@ static bool is_dotdot(const char *s, size_t n)
  * then removes dot segments), and percent-encoded. */
 static bool encode_path(sbuf *b, const char *s, size_t n)
 {
-    sbuf t = {0};
+    sbuf t = SBUF_INIT;
     size_t i = 0;
     while (i <= n) {
         size_t j = i;
         while (j < n && s[j] != '/' && s[j] != '\\')
             j++;
         if (is_dot(s + i, j - i))
-            sb_putc(&t, '.');
+            sbuf_addc(&t, '.');
         else if (is_dotdot(s + i, j - i))
-            sb_put(&t, "..", 2);
+            sbuf_add(&t, "..", 2);
         else
-            sb_put(&t, s + i, j - i);
+            sbuf_add(&t, s + i, j - i);
         if (j < n)
-            sb_putc(&t, '/');
+            sbuf_addc(&t, '/');
         i = j + 1;
     }
     if (t.failed)
-        return sb_fail(b);
-    bool ok = encode_part(b, t.p ? t.p : "", t.n, 'p');
+        return sbuf_fail(b);
+    bool ok = encode_part(b, t.p ? t.p : "", t.len, 'p');
     free(t.p);
     return ok;
 }
@@ -379,13 +335,13 @@ static void encode_tail(sbuf *b, const char *p, bool *q_empty, bool *f_empty)
     if (*p == '?') {
         size_t qlen = strcspn(p + 1, "#");
         *q_empty = qlen == 0;
-        sb_putc(b, '?');
+        sbuf_addc(b, '?');
         encode_part(b, p + 1, qlen, 'q');
         p += 1 + qlen;
     }
     if (*p == '#') {
         *f_empty = p[1] == 0;
-        sb_putc(b, '#');
+        sbuf_addc(b, '#');
         encode_part(b, p + 1, strlen(p + 1), 'f');
     }
 }
@@ -397,9 +353,9 @@ static void encode_userinfo(sbuf *b, const char *s, size_t n)
         unsigned char c = (unsigned char)s[i];
         if (c < 0x21 || c >= 0x7F || strchr("\"#<>?`{}/:;=@[\\]^|", c)) {
             char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            sb_put(b, e, 3);
+            sbuf_add(b, e, 3);
         } else {
-            sb_putc(b, (char)c);
+            sbuf_addc(b, (char)c);
         }
     }
 }
@@ -408,11 +364,11 @@ static void encode_userinfo(sbuf *b, const char *s, size_t n)
  * a string libcurl parses the way browsers would. NULL if invalid. */
 static char *build_absolute(const char *scheme, size_t sl, const char *rest, bool *q_empty, bool *f_empty)
 {
-    sbuf b = {0};
-    sb_put(&b, scheme, sl);
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, scheme, sl);
     for (char *c = b.p; c && *c; c++)
         *c = (char)tolower((unsigned char)*c);
-    sb_put(&b, "://", 3);
+    sbuf_add(&b, "://", 3);
     while (*rest == '/' || *rest == '\\')
         rest++;
     size_t alen = strcspn(rest, "/\\?#");
@@ -426,19 +382,19 @@ static char *build_absolute(const char *scheme, size_t sl, const char *rest, boo
     if (at) {
         const char *colon = memchr(auth, ':', (size_t)(at - auth));
         const char *ue = colon ? colon : at;
-        sbuf ui = {0};
+        sbuf ui = SBUF_INIT;
         encode_userinfo(&ui, auth, (size_t)(ue - auth));
         if (colon && at - colon > 1) {
-            sb_putc(&ui, ':');
+            sbuf_addc(&ui, ':');
             encode_userinfo(&ui, colon + 1, (size_t)(at - colon - 1));
         }
         if (ui.failed) {
             free(b.p);
             return NULL;
         }
-        if (ui.n) {
-            sb_put(&b, ui.p, ui.n);
-            sb_putc(&b, '@');
+        if (ui.len) {
+            sbuf_add(&b, ui.p, ui.len);
+            sbuf_addc(&b, '@');
         }
         free(ui.p);
         hp = at + 1;
@@ -473,12 +429,12 @@ static char *build_absolute(const char *scheme, size_t sl, const char *rest, boo
             if (!dflt) {
                 char buf[16];
                 snprintf(buf, sizeof buf, ":%lu", port);
-                sb_put(&b, buf, strlen(buf));
+                sbuf_add(&b, buf, strlen(buf));
             }
         }
     }
     if (*aend != '/' && *aend != '\\')
-        sb_putc(&b, '/');
+        sbuf_addc(&b, '/');
     encode_tail(&b, aend, q_empty, f_empty);
     return b.p;
 fail:
@@ -494,14 +450,14 @@ static char *serialize(CURLU *u, bool q_empty, bool f_empty)
         goto done;
     if (curl_url_get(u, CURLUPART_URL, &url, CURLU_NO_DEFAULT_PORT) != CURLUE_OK)
         goto done;
-    sbuf b = {0};
+    sbuf b = SBUF_INIT;
     size_t hash = strcspn(url, "#");
-    sb_put(&b, url, hash);
+    sbuf_add(&b, url, hash);
     if (q_empty && !memchr(url, '?', hash))
-        sb_putc(&b, '?');
-    sb_put(&b, url + hash, strlen(url + hash));
+        sbuf_addc(&b, '?');
+    sbuf_add(&b, url + hash, strlen(url + hash));
     if (f_empty && !url[hash])
-        sb_putc(&b, '#');
+        sbuf_addc(&b, '#');
     out = b.p;
 done:
     curl_free(url);
@@ -518,17 +474,17 @@ static bool resolve_path(CURLU *u, const char *ref)
 {
     size_t plen = strcspn(ref, "?#");
     char *bpath = NULL;
-    sbuf merged = {0};
+    sbuf merged = SBUF_INIT;
     if (ref[0] != '/') {
         curl_url_get(u, CURLUPART_PATH, &bpath, 0);
         const char *bp = bpath && bpath[0] == '/' ? bpath : "/";
         const char *slash = strrchr(bp, '/');
-        sb_put(&merged, bp, (size_t)(slash - bp) + 1);
+        sbuf_add(&merged, bp, (size_t)(slash - bp) + 1);
     }
-    sb_put(&merged, ref, plen);
+    sbuf_add(&merged, ref, plen);
     curl_free(bpath);
-    char *np = merged.p ? malloc(merged.n + 2) : NULL;
-    size_t dl = np ? remove_dot_segments(merged.p, merged.n, np) : 0;
+    char *np = merged.p ? malloc(merged.len + 2) : NULL;
+    size_t dl = np ? remove_dot_segments(merged.p, merged.len, np) : 0;
     free(merged.p);
     if (!dl) {
         free(np);
@@ -542,10 +498,10 @@ static bool resolve_path(CURLU *u, const char *ref)
     if (curl_url_get(u, CURLUPART_URL, &cur, 0) == CURLUE_OK) {
         const char *auth = strstr(cur, "://");
         size_t origin = auth ? (size_t)(auth + 3 - cur) + strcspn(auth + 3, "/?#") : 0;
-        sbuf abs = {0};
-        sb_put(&abs, cur, origin);
-        sb_put(&abs, np, dl);
-        sb_put(&abs, ref + plen, strlen(ref + plen));
+        sbuf abs = SBUF_INIT;
+        sbuf_add(&abs, cur, origin);
+        sbuf_add(&abs, np, dl);
+        sbuf_add(&abs, ref + plen, strlen(ref + plen));
         ok = auth && abs.p && curl_url_set(u, CURLUPART_URL, abs.p, 0) == CURLUE_OK;
         free(abs.p);
     }
@@ -611,20 +567,20 @@ char *url_resolve(const char *base, const char *ref)
         /* the base without its fragment, then ours (appended as text:
          * libcurl would lower-case the escapes) */
         char *s0 = serialize(u, bq, false);
-        sbuf f = {0};
+        sbuf f = SBUF_INIT;
         if (s0) {
-            sb_put(&f, s0, strlen(s0));
-            sb_putc(&f, '#');
+            sbuf_add(&f, s0, strlen(s0));
+            sbuf_addc(&f, '#');
             encode_part(&f, rel + 1, strlen(rel + 1), 'f');
         }
         free(s0);
         result = f.p;
         goto out;
     }
-    sbuf r = {0};
+    sbuf r = SBUF_INIT;
     if (rel[0] == '?') {
         curl_url_set(u, CURLUPART_QUERY, NULL, 0);
-        sb_putc(&r, '?');
+        sbuf_addc(&r, '?');
         encode_tail(&r, "", &q_empty, &f_empty);
         size_t qlen = strcspn(rel + 1, "#");
         q_empty = qlen == 0;
@@ -632,15 +588,15 @@ char *url_resolve(const char *base, const char *ref)
         const char *fr = rel + 1 + qlen;
         if (*fr == '#') {
             f_empty = fr[1] == 0;
-            sb_putc(&r, '#');
+            sbuf_addc(&r, '#');
             encode_part(&r, fr + 1, strlen(fr + 1), 'f');
         }
         /* libcurl resolves "?q" against the base's path */
         char *path = NULL;
         curl_url_get(u, CURLUPART_PATH, &path, 0);
-        sbuf full = {0};
-        sb_put(&full, path ? path : "/", strlen(path ? path : "/"));
-        sb_put(&full, r.p, r.n);
+        sbuf full = SBUF_INIT;
+        sbuf_add(&full, path ? path : "/", strlen(path ? path : "/"));
+        sbuf_add(&full, r.p, r.len);
         curl_free(path);
         free(r.p);
         r = full;
@@ -682,18 +638,18 @@ static void norm_escapes(sbuf *b, const char *s)
             /* a decoded hex digit after a lone '%' (or '%' and one hex digit)
              * would make a new escape, and normalizing again would change
              * the URL: keep that one encoded (found by fuzz_url) */
-            bool makes_escape = isxdigit(c) && ((b->n >= 1 && b->p[b->n - 1] == '%') ||
-                                                (b->n >= 2 && b->p[b->n - 2] == '%' &&
-                                                 isxdigit((unsigned char)b->p[b->n - 1])));
+            bool makes_escape = isxdigit(c) && ((b->len >= 1 && b->p[b->len - 1] == '%') ||
+                                                (b->len >= 2 && b->p[b->len - 2] == '%' &&
+                                                 isxdigit((unsigned char)b->p[b->len - 1])));
             if (unreserved(c) && !makes_escape) {
-                sb_putc(b, (char)c);
+                sbuf_addc(b, (char)c);
             } else {
                 char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-                sb_put(b, e, 3);
+                sbuf_add(b, e, 3);
             }
             i += 2;
         } else {
-            sb_putc(b, s[i]);
+            sbuf_addc(b, s[i]);
         }
     }
 }
@@ -707,7 +663,7 @@ char *url_normalize(const char *url)
     char *out = NULL, *path = NULL, *query = NULL;
     if (curl_url_set(u, CURLUPART_URL, r, 0) == CURLUE_OK) {
         curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0);
-        sbuf b = {0};
+        sbuf b = SBUF_INIT;
         if (curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK) {
             norm_escapes(&b, path);
             curl_url_set(u, CURLUPART_PATH, b.p ? b.p : "/", 0);

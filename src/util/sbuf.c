@@ -5,14 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool sbuf_fail(sbuf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+    b->failed = true;
+    return false;
+}
+
 static bool reserve(sbuf *b, size_t extra)
 {
     if (b->failed)
         return false;
-    if (extra > (size_t)-1 / 2 - b->len || (b->limit && b->len + extra > b->limit)) {
-        b->failed = true;
-        return false;
-    }
+    if (extra > ((size_t)-1 >> 2) - b->len || (b->limit && b->len + extra > b->limit))
+        return sbuf_fail(b);
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
         return true;
@@ -20,10 +27,8 @@ static bool reserve(sbuf *b, size_t extra)
     while (cap < need)
         cap *= 2;
     char *np = realloc(b->p, cap);
-    if (!np) {
-        b->failed = true;
-        return false;
-    }
+    if (!np)
+        return sbuf_fail(b);
     b->p = np;
     b->cap = cap;
     return true;
@@ -42,6 +47,8 @@ bool sbuf_add(sbuf *b, const void *s, size_t n)
 
 bool sbuf_adds(sbuf *b, const char *s) { return sbuf_add(b, s, strlen(s)); }
 
+bool sbuf_addc(sbuf *b, char c) { return sbuf_add(b, &c, 1); }
+
 bool sbuf_vprintf(sbuf *b, const char *fmt, va_list ap)
 {
     if (b->failed)
@@ -51,18 +58,14 @@ bool sbuf_vprintf(sbuf *b, const char *fmt, va_list ap)
     size_t room = b->cap > b->len ? b->cap - b->len : 0;
     int n = vsnprintf(room ? b->p + b->len : NULL, room, fmt, ap2);
     va_end(ap2);
-    if (n < 0) {
-        b->failed = true;
-        return false;
-    }
+    if (n < 0)
+        return sbuf_fail(b);
     if ((size_t)n >= room) {
         if (!reserve(b, (size_t)n))
             return false;
         vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
     } else if (b->limit && b->len + (size_t)n > b->limit) {
-        b->p[b->len] = 0;
-        b->failed = true;
-        return false;
+        return sbuf_fail(b);
     }
     b->len += (size_t)n;
     return true;
@@ -89,10 +92,8 @@ const char *sbuf_str(const sbuf *b) { return b->p ? b->p : ""; }
 
 char *sbuf_take(sbuf *b)
 {
-    char *p = b->failed ? NULL : b->p;
-    if (b->failed)
-        free(b->p);
-    else if (!p)
+    char *p = b->p;
+    if (!p && !b->failed)
         p = calloc(1, 1);
     b->p = NULL;
     b->len = b->cap = 0;
