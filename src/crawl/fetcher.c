@@ -574,6 +574,57 @@ static int ticker_main(void *arg)
 
 /* ---- the run ---------------------------------------------------------------------------- */
 
+/* CRAWL_LOOP_PROBE=1 (benchmarks): a 1 ms timer on the loop records the
+ * longest gap between two of its firings, i.e. the longest time the loop
+ * thread was busy with something else (a disk call, a parse, a commit). */
+typedef struct loop_probe {
+    struct event *ev;
+    int64_t last_ns, max_gap_ns, started_ns;
+    uint64_t over_10ms, ticks;
+} loop_probe;
+
+static void on_probe(evutil_socket_t fd, short w, void *arg)
+{
+    (void)fd;
+    (void)w;
+    loop_probe *p = arg;
+    int64_t now = co_now_ns();
+    int64_t gap = now - p->last_ns;
+    if (gap > p->max_gap_ns)
+        p->max_gap_ns = gap;
+    if (gap > 10000000)
+        p->over_10ms++;
+    p->ticks++;
+    p->last_ns = now;
+}
+
+static void probe_start(loop_probe *p, struct event_base *base)
+{
+    memset(p, 0, sizeof *p);
+    const char *v = getenv("CRAWL_LOOP_PROBE");
+    if (!v || !*v || strcmp(v, "0") == 0)
+        return;
+    p->ev = event_new(base, -1, EV_PERSIST, on_probe, p);
+    struct timeval tv = {0, 1000};
+    if (p->ev && event_add(p->ev, &tv) < 0) {
+        event_free(p->ev);
+        p->ev = NULL;
+    }
+    p->started_ns = p->last_ns = co_now_ns();
+}
+
+static void probe_stop(loop_probe *p)
+{
+    if (!p->ev)
+        return;
+    event_free(p->ev);
+    fprintf(stderr, "crawl: loop probe: longest gap between loop turns %.1f ms; %llu gaps over 10 ms in %.1f s\n",
+            (double)p->max_gap_ns / 1e6, (unsigned long long)p->over_10ms,
+            (double)(co_now_ns() - p->started_ns) / 1e9);
+    p->ev = NULL;
+}
+
+
 /* --resume: each origin's robots.txt and delay as the interrupted run had them. */
 static void resume_host(void *ud, const char *origin, int kind, const char *body, size_t len,
                         int64_t delay_ns)
@@ -804,6 +855,8 @@ int fetcher_main(void *arg)
     event_add(E.sig_term, NULL);
     fetcher_signals_listen(true); /* blocked until now, so none was lost before we listened */
 
+    loop_probe probe;
+    probe_start(&probe, base);
     co_task *ticker = co_spawn(ticker_main, &E);
     co_task *writer = co_spawn(writer_main, &E);
     E.producer = writer && ticker ? co_spawn(input_main, &E) : NULL;
@@ -835,6 +888,7 @@ int fetcher_main(void *arg)
         co_shield_end();
         co_task_release(writer);
     }
+    probe_stop(&probe);
     co_event_set(&E.finished);
     if (ticker) {
         co_join(ticker, NULL, CO_FOREVER);
