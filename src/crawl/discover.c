@@ -325,7 +325,7 @@ char *discover_fetch(engine *E, const char *start, http_resp *r, bool *fetched, 
         *fetched = true;
         if (http_fetch(E->http, &req, r) < 0)
             break;
-        writer_archive(E, url, r); /* robots.txt and sitemaps belong in the archive too */
+        writer_archive_copy(E, url, r); /* robots.txt and sitemaps belong in the archive too */
         if (r->err || r->status < 300 || r->status >= 400 || !r->location)
             break;
         free(url);

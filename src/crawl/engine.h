@@ -52,7 +52,7 @@ typedef struct engine {
     savepath_dirs *dirs; /* the directories bodies were last saved in */
     lsched ls;           /* URL lists: the input-ordered, per-host scheduler */
     long list_workers, paused; /* URL lists: live workers, and those waiting to retry */
-    co_queue records; /* finished records, to the writer task */
+    struct writer_q *wq;       /* finished records, to the writer thread */
     host_state **hosts;
     size_t nhosts_b;
     tbucket global_tb;

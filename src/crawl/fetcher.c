@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -168,7 +169,8 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
                     /* a saved body goes whole to disk past the memory ceiling;
                      * a page kept only for its links stops at the ceiling */
                     .keep_max = extract ? HTTP_KEEP_MAX : HTTP_SPILL_AT,
-                    .spill = c->directory_prefix != NULL && !c->spider};
+                    .spill = c->directory_prefix != NULL && !c->spider,
+                    .markup_only = extract};
     if (pg) /* a discovered link may not reach private addresses; a seed may */
         req.explicit_host = discover_is_seed_host(E, host);
     /* the user's credentials go to the seeds' and the list's own hosts only */
@@ -200,13 +202,14 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
             }
             if (wait > 0 && (st = co_sleep(wait / 1000000 + 1)) < 0)
                 break;
-            if (fetched)
+            if (fetched) { /* an attempt before a retry: archived, then gone */
+                writer_keep(E, ri, cur, &resp, false);
                 http_resp_free(&resp);
+            }
             req.url = cur;
             attempts++;
             st = http_fetch(E->http, &req, &resp);
             fetched = true;
-            writer_archive(E, cur, &resp);
             if (c->verbose)
                 fprintf(stderr, "crawl: %s -> %ld%s%s\n", cur, resp.status, resp.err ? " " : "",
                         resp.err ? resp.errmsg : "");
@@ -253,12 +256,15 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
             if (!go)
                 break;
         }
-        free(cur);
-        cur = strdup(resp.location);
-        if (!cur) {
+        char *next = strdup(resp.location);
+        if (!next) {
             st = -ENOMEM;
             break;
         }
+        writer_keep(E, ri, cur, &resp, false); /* the hop's exchange, archived */
+        http_resp_free(&resp);
+        free(cur);
+        cur = next;
         req.host = NULL; /* let http_fetch parse the new URL */
         /* as curl since CVE-2018-1000007: Authorization, Cookie and
          * Proxy-Authorization from -H do not follow to another origin */
@@ -322,9 +328,8 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
             pg->backoff_ms =
                 retry_delay_ms(1, c->retry_delay_ms, c->max_retry_delay_ms, resp.retry_after_s, &E->rng);
     }
-    if (c->directory_prefix && !c->spider && resp.body && !interrupted && !resp.err && resp.status >= 200 &&
-        resp.status < 300)
-        writer_save_body(E, rec, cur, &resp);
+    bool save = c->directory_prefix && !c->spider && resp.body && !interrupted && !resp.err &&
+                resp.status >= 200 && resp.status < 300;
 
     E->st.done++;
     E->st.bytes += resp.bytes;
@@ -346,8 +351,11 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
         writer_rec_free(ri);
         if (!ri)
             record_clear(rec);
-    } else
+    } else {
+        if (ri && fetched)
+            writer_keep(E, ri, cur, &resp, save); /* saved and archived on the writer thread */
         writer_submit(E, ri, rec, interrupted ? -1 : it->item, pg && !interrupted ? it->line : NULL);
+    }
     http_resp_free(&resp);
     free(cur);
 }
@@ -549,7 +557,6 @@ static int ticker_main(void *arg)
     while (!co_event_is_set(&E->finished)) {
         if (co_event_wait(&E->finished, E->cfg->progress ? 250 : 1000) == -ECANCELED)
             break;
-        jsonl_flush(E->out);
         if (E->cfg->progress) {
             int64_t now = co_now_ns();
             double dt = (double)(now - last_t) / 1e9;
@@ -580,6 +587,7 @@ static int ticker_main(void *arg)
 typedef struct loop_probe {
     struct event *ev;
     int64_t last_ns, max_gap_ns, started_ns;
+    int64_t last_cpu_ns, max_gap_cpu_ns; /* the loop thread's CPU time, over the longest gap */
     uint64_t over_10ms, ticks;
 } loop_probe;
 
@@ -589,9 +597,15 @@ static void on_probe(evutil_socket_t fd, short w, void *arg)
     (void)w;
     loop_probe *p = arg;
     int64_t now = co_now_ns();
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    int64_t cpu = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
     int64_t gap = now - p->last_ns;
-    if (gap > p->max_gap_ns)
+    if (gap > p->max_gap_ns) {
         p->max_gap_ns = gap;
+        p->max_gap_cpu_ns = cpu - p->last_cpu_ns;
+    }
+    p->last_cpu_ns = cpu;
     if (gap > 10000000)
         p->over_10ms++;
     p->ticks++;
@@ -618,8 +632,10 @@ static void probe_stop(loop_probe *p)
     if (!p->ev)
         return;
     event_free(p->ev);
-    fprintf(stderr, "crawl: loop probe: longest gap between loop turns %.1f ms; %llu gaps over 10 ms in %.1f s\n",
-            (double)p->max_gap_ns / 1e6, (unsigned long long)p->over_10ms,
+    fprintf(stderr,
+            "crawl: loop probe: longest gap between loop turns %.1f ms (%.1f ms of it on the loop's CPU); %llu gaps "
+            "over 10 ms in %.1f s\n",
+            (double)p->max_gap_ns / 1e6, (double)p->max_gap_cpu_ns / 1e6, (unsigned long long)p->over_10ms,
             (double)(co_now_ns() - p->started_ns) / 1e9);
     p->ev = NULL;
 }
@@ -837,7 +853,7 @@ int fetcher_main(void *arg)
         lo.gap_ns = (int64_t)(1e9 / E.cfg->host_rate);
     if ((size_t)E.cfg->concurrency * 4 > 4096)
         lo.lookahead = (size_t)E.cfg->concurrency * 4;
-    if (code == 0 && (lsched_init(&E.ls, &lo) < 0 || co_queue_init(&E.records, 0) < 0))
+    if (code == 0 && (lsched_init(&E.ls, &lo) < 0 || writer_init(&E) < 0))
         code = EXIT_GENERIC;
     if (code != 0)
         goto cleanup;
@@ -881,7 +897,7 @@ int fetcher_main(void *arg)
         co_task_release(E.producer);
         E.producer = NULL;
     }
-    co_queue_close(&E.records); /* the writer drains what is left, then ends */
+    writer_close(&E); /* the writer writes what is left, then ends */
     if (writer) {
         co_shield_begin();
         co_join(writer, NULL, CO_FOREVER);
@@ -959,8 +975,7 @@ cleanup:
     }
     if (E.ls.buckets)
         lsched_free(&E.ls, drop_item, &E);
-    if (E.records.buf)
-        co_queue_destroy(&E.records);
+    writer_free(&E);
     record_fmt_free(E.fmt);
     state_close(E.state);
     if (E.warc) {

@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <event2/event.h>
 #include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_acked (glibc's lacks it) */
@@ -77,7 +78,7 @@ struct http_client {
     size_t nhosts_b;
     co_dlist live;         /* transfers in flight (fetch_op.node; for http_client_wind_down) */
     bool winding_down;     /* no request will follow those in flight */
-    size_t kept;           /* body bytes held in memory, by transfers and by responses not yet freed */
+    atomic_size_t kept;    /* body bytes held in memory, by transfers and by responses not yet freed (any thread lowers it) */
     struct curl_slist *nocred; /* the user's headers without Authorization, Cookie, Proxy-Authorization */
     co_dlist unproven;     /* transfers on a new connection not proven yet (fetch_op.unode) */
     struct event *prove;   /* polls the unproven ones (TCP_INFO) while there are any */
@@ -102,6 +103,7 @@ typedef struct fetch_op {
     char refused_ip[64];
     bool keep_body;
     bool spill;
+    bool markup_only;    /* http_req.markup_only, until the first body byte decides it */
     bool soft_truncated; /* stopped at keep_max without spill: not an error */
     bool header_too_large;
     int spill_fd; /* -1 until the body outgrows keep_max */
@@ -469,7 +471,8 @@ static bool keep(fetch_op *op, const char *p, size_t n)
     size_t room = op->keep_max > op->len ? op->keep_max - op->len : 0;
     /* all bodies held together stay within HTTP_KEEP_BUDGET: past it, this
      * one spills (or stops) as if it had reached its own ceiling */
-    size_t budget_left = op->c->kept < HTTP_KEEP_BUDGET ? HTTP_KEEP_BUDGET - op->c->kept : 0;
+    size_t kept = atomic_load_explicit(&op->c->kept, memory_order_relaxed);
+    size_t budget_left = kept < HTTP_KEEP_BUDGET ? HTTP_KEEP_BUDGET - kept : 0;
     if (room > budget_left)
         room = budget_left;
     size_t mem = n < room ? n : room;
@@ -497,7 +500,7 @@ static bool keep(fetch_op *op, const char *p, size_t n)
         }
         memcpy(op->body + op->len, p, mem);
         op->len += mem;
-        op->c->kept += mem;
+        atomic_fetch_add_explicit(&op->c->kept, mem, memory_order_relaxed);
     }
     if (mem == n)
         return true;
@@ -529,6 +532,19 @@ static size_t write_cb(char *p, size_t sz, size_t n, void *userp)
     if (op->limit && op->bytes + len > op->limit) {
         take = op->limit - op->bytes;
         op->truncated = true;
+    }
+    if (op->markup_only) {
+        op->markup_only = false;
+        char *ct = NULL;
+        if (curl_easy_getinfo(op->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct &&
+            strncasecmp(ct, "text/html", 9) != 0 && strncasecmp(ct, "application/xhtml+xml", 21) != 0) {
+            /* not a page to parse: written out whole past the spill size,
+             * or not kept at all */
+            if (!op->spill)
+                op->keep_body = false;
+            else if (op->keep_max > HTTP_SPILL_AT)
+                op->keep_max = HTTP_SPILL_AT;
+        }
     }
     if (op->keep_body && take && !keep(op, p, take))
         return 0; /* returning short aborts the transfer */
@@ -764,7 +780,7 @@ void http_client_wind_down(http_client *c)
 void http_resp_free(http_resp *r)
 {
     if (r->kept_in) {
-        *r->kept_in -= r->body_len;
+        atomic_fetch_sub_explicit(r->kept_in, r->body_len, memory_order_relaxed);
         r->kept_in = NULL;
     }
     if (r->spilled)
@@ -930,6 +946,7 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     op.keep_max = req->keep_max ? req->keep_max : req->keep_body ? HTTP_KEEP_MAX
                                                                  : HTTP_SPILL_AT;
     op.spill = req->spill || o->capture; /* an archived body is written whole */
+    op.markup_only = req->markup_only;
     op.spill_fd = -1;
     op.fd = -1;
     op.limit = o->max_body;
@@ -1160,7 +1177,7 @@ again:
         r->kept_in = &c->kept; /* counted until http_resp_free */
         op.body = NULL;
     } else {
-        c->kept -= op.len;
+        atomic_fetch_sub_explicit(&c->kept, op.len, memory_order_relaxed);
     }
     free(op.body);
     if (op.spill_fd >= 0 && r->body && !op.write_failed) {

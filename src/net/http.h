@@ -19,6 +19,7 @@
 #ifndef CRAWL_NET_HTTP_H
 #define CRAWL_NET_HTTP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,6 +80,10 @@ typedef struct http_req {
      * no error, e.g. robots.txt past 500 KiB, a page parsed for links). */
     size_t keep_max;
     bool spill;
+    /* The body is kept past HTTP_SPILL_AT in memory only for a page to parse:
+     * when the response's Content-Type is neither HTML nor XHTML, keep_max
+     * drops to HTTP_SPILL_AT (with spill) or the body is not kept at all. */
+    bool markup_only;
     bool no_reuse;       /* no later request will want this connection: close it when done */
     bool no_credentials; /* leave out the user's Authorization, Cookie and Proxy-Authorization headers */
 } http_req;
@@ -110,7 +115,7 @@ typedef struct http_resp {
     size_t bytes;            /* decoded body bytes received (up to the limit) */
     bool truncated;
     bool spilled;    /* spill_fd holds the whole body (all `bytes`), offset 0 on */
-    size_t *kept_in; /* the client's count of body bytes in memory (http_resp_free lowers it) */
+    atomic_size_t *kept_in; /* the client's count of body bytes in memory (http_resp_free lowers it; any thread) */
     int spill_fd;    /* valid only when spilled; closed by http_resp_free */
     char *content_type;
     char *location;          /* absolute redirect target, if any */

@@ -37,9 +37,10 @@ struct crawl_state {
     size_t nitems, capitems;
     pend_url *urls;
     size_t nurls, capurls;
-    int err;
+    int err; /* commit side (the writer thread once it runs): the first error sticks */
     char errmsg[256];
-    int64_t prefix[3];          /* item, src, off */
+    int pend_err;      /* pending side (the loop): a change lost to out of memory */
+    int64_t prefix[3]; /* item, src, off */
     bool have_prefix, prefix_dirty;
     /* items done in earlier runs, for the producer to skip: a sorted array */
     int64_t *done_before;
@@ -150,6 +151,20 @@ int state_open(const char *dir, bool resume, crawl_state **out)
     return 0;
 }
 
+static void free_pending(pend_url *urls, size_t nurls, pend_host *hosts, size_t nhosts)
+{
+    for (size_t i = 0; i < nurls; i++) {
+        free(urls[i].url);
+        free(urls[i].parent);
+    }
+    for (size_t i = 0; i < nhosts; i++) {
+        free(hosts[i].origin);
+        free(hosts[i].robots);
+    }
+    free(urls);
+    free(hosts);
+}
+
 void state_close(crawl_state *s)
 {
     if (!s)
@@ -158,20 +173,11 @@ void state_close(crawl_state *s)
     sqlite3_finalize(s->ins_url);
     sqlite3_finalize(s->upd_done);
     sqlite3_finalize(s->ins_host);
-    for (size_t i = 0; i < s->nhosts; i++) {
-        free(s->hosts[i].origin);
-        free(s->hosts[i].robots);
-    }
-    free(s->hosts);
     if (s->db)
         sqlite3_close(s->db);
     if (s->lock_fd > 0)
         close(s->lock_fd); /* releases the lock */
-    for (size_t i = 0; i < s->nurls; i++) {
-        free(s->urls[i].url);
-        free(s->urls[i].parent);
-    }
-    free(s->urls);
+    free_pending(s->urls, s->nurls, s->hosts, s->nhosts); /* changes never committed */
     free(s->items);
     free(s->done_before);
     free(s);
@@ -194,9 +200,7 @@ static bool reserve(crawl_state *s, void *arr, size_t n, size_t *cap, size_t ele
     size_t c = *cap ? *cap * 2 : 256;
     void *grown = realloc(old, c * elem);
     if (!grown) {
-        snprintf(s->errmsg, sizeof s->errmsg, "out of memory");
-        if (!s->err)
-            s->err = -ENOMEM;
+        s->pend_err = -ENOMEM;
         return false;
     }
     memcpy(arr, &grown, sizeof grown);
@@ -287,23 +291,61 @@ int state_each_url(crawl_state *s, void (*fn)(void *, const char *, int, const c
     return 0;
 }
 
-int state_checkpoint(crawl_state *s, int64_t output_size)
+/* Pending changes taken off the state by state_seal, for state_commit. */
+struct state_batch {
+    int64_t *items;
+    size_t nitems;
+    pend_url *urls;
+    size_t nurls;
+    pend_host *hosts;
+    size_t nhosts;
+    int64_t prefix[3];
+    bool prefix_dirty;
+    int err; /* a change was lost before the seal: the batch must not commit */
+};
+
+void state_batch_free(state_batch *b)
 {
-    if (s->err)
-        return s->err;
-    if (exec(s, "BEGIN") < 0)
-        return s->err;
-    for (size_t i = 0; i < s->nitems; i++) {
-        sqlite3_bind_int64(s->ins_item, 1, s->items[i]);
-        if (sqlite3_step(s->ins_item) != SQLITE_DONE) {
-            sqlite3_reset(s->ins_item);
-            exec(s, "ROLLBACK");
-            return fail(s, "writing the state");
-        }
+    if (!b)
+        return;
+    free_pending(b->urls, b->nurls, b->hosts, b->nhosts);
+    free(b->items);
+    free(b);
+}
+
+state_batch *state_seal(crawl_state *s)
+{
+    state_batch *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL; /* the changes stay pending for the next seal */
+    b->items = s->items;
+    b->nitems = s->nitems;
+    b->urls = s->urls;
+    b->nurls = s->nurls;
+    b->hosts = s->hosts;
+    b->nhosts = s->nhosts;
+    memcpy(b->prefix, s->prefix, sizeof b->prefix);
+    b->prefix_dirty = s->prefix_dirty;
+    b->err = s->pend_err;
+    s->items = NULL;
+    s->urls = NULL;
+    s->hosts = NULL;
+    s->nitems = s->capitems = s->nurls = s->capurls = s->nhosts = s->caphosts = 0;
+    s->prefix_dirty = false;
+    return b;
+}
+
+static int commit_rows(crawl_state *s, const state_batch *b)
+{
+    for (size_t i = 0; i < b->nitems; i++) {
+        sqlite3_bind_int64(s->ins_item, 1, b->items[i]);
+        int rc = sqlite3_step(s->ins_item);
         sqlite3_reset(s->ins_item);
+        if (rc != SQLITE_DONE)
+            return -1;
     }
-    for (size_t i = 0; i < s->nurls; i++) {
-        pend_url *u = &s->urls[i];
+    for (size_t i = 0; i < b->nurls; i++) {
+        const pend_url *u = &b->urls[i];
         sqlite3_stmt *st = u->done ? s->upd_done : s->ins_url;
         sqlite3_bind_text(st, 1, u->url, -1, SQLITE_STATIC);
         if (!u->done) {
@@ -316,13 +358,11 @@ int state_checkpoint(crawl_state *s, int64_t output_size)
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
-        if (rc != SQLITE_DONE) {
-            exec(s, "ROLLBACK");
-            return fail(s, "writing the state");
-        }
+        if (rc != SQLITE_DONE)
+            return -1;
     }
-    for (size_t i = 0; i < s->nhosts; i++) {
-        pend_host *h = &s->hosts[i];
+    for (size_t i = 0; i < b->nhosts; i++) {
+        const pend_host *h = &b->hosts[i];
         sqlite3_bind_text(s->ins_host, 1, h->origin, -1, SQLITE_STATIC);
         sqlite3_bind_int(s->ins_host, 2, h->kind);
         if (h->robots)
@@ -333,40 +373,65 @@ int state_checkpoint(crawl_state *s, int64_t output_size)
         int rc = sqlite3_step(s->ins_host);
         sqlite3_reset(s->ins_host);
         sqlite3_clear_bindings(s->ins_host);
-        if (rc != SQLITE_DONE) {
-            exec(s, "ROLLBACK");
-            return fail(s, "writing the state");
-        }
+        if (rc != SQLITE_DONE)
+            return -1;
+    }
+    return 0;
+}
+
+int state_commit(crawl_state *s, state_batch *b, int64_t output_size)
+{
+    if (!s->err && b && b->err) {
+        snprintf(s->errmsg, sizeof s->errmsg, "out of memory");
+        s->err = b->err;
+    }
+    if (s->err || !b) {
+        state_batch_free(b);
+        return s->err ? s->err : -ENOMEM;
+    }
+    if (exec(s, "BEGIN") < 0) {
+        state_batch_free(b);
+        return s->err;
+    }
+    if (commit_rows(s, b) < 0) {
+        int rc = fail(s, "writing the state");
+        exec(s, "ROLLBACK");
+        state_batch_free(b);
+        return rc;
     }
     char sql[256];
-    if (s->prefix_dirty) {
+    int rc = 0;
+    if (b->prefix_dirty) {
         snprintf(sql, sizeof sql,
                  "INSERT OR REPLACE INTO meta(key, value) VALUES('prefix_item', %lld), ('prefix_src', %lld), "
                  "('prefix_off', %lld)",
-                 (long long)s->prefix[0], (long long)s->prefix[1], (long long)s->prefix[2]);
-        if (exec(s, sql) < 0) {
-            exec(s, "ROLLBACK");
-            return s->err;
-        }
+                 (long long)b->prefix[0], (long long)b->prefix[1], (long long)b->prefix[2]);
+        rc = exec(s, sql);
     }
-    snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES('output_size', %lld)",
-             (long long)output_size);
-    if (exec(s, sql) < 0 || exec(s, "COMMIT") < 0) {
+    if (rc == 0) {
+        snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES('output_size', %lld)",
+                 (long long)output_size);
+        rc = exec(s, sql);
+    }
+    if (rc == 0)
+        rc = exec(s, "COMMIT");
+    state_batch_free(b);
+    if (rc < 0) {
+        int err = s->err;
         exec(s, "ROLLBACK");
-        return s->err;
+        s->err = err;
+        return err;
     }
     s->output_size = output_size;
-    s->prefix_dirty = false;
-    s->nitems = 0;
-    for (size_t i = 0; i < s->nurls; i++) {
-        free(s->urls[i].url);
-        free(s->urls[i].parent);
-    }
-    s->nurls = 0;
-    for (size_t i = 0; i < s->nhosts; i++) {
-        free(s->hosts[i].origin);
-        free(s->hosts[i].robots);
-    }
-    s->nhosts = 0;
     return 0;
+}
+
+int state_checkpoint(crawl_state *s, int64_t output_size)
+{
+    state_batch *b = state_seal(s);
+    if (!b && !s->err) {
+        snprintf(s->errmsg, sizeof s->errmsg, "out of memory");
+        s->err = -ENOMEM;
+    }
+    return state_commit(s, b, output_size);
 }

@@ -17,7 +17,13 @@
  * writer_tail_line): every URL ends up in the output exactly once, however
  * the run was stopped (SIGKILL included).
  *
- * Loop thread only. The state owns its database handle.
+ * Threads: open, the resume readers (state_each_*, state_get_prefix,
+ * state_output_size) and close run on the loop thread while no writer thread
+ * runs. During the run the pending side (state_item_done, state_url_*,
+ * state_host, state_set_prefix, state_item_was_done, state_seal) belongs to
+ * the loop thread and the commit side (state_commit, state_error) to the one
+ * writer thread: they share nothing but the sealed batch handed between
+ * them. The state owns its database handle.
  */
 #ifndef CRAWL_OUT_STATE_H
 #define CRAWL_OUT_STATE_H
@@ -62,8 +68,18 @@ int state_each_host(crawl_state *s,
                     void (*fn)(void *ud, const char *origin, int kind, const char *robots, size_t len, int64_t delay_ns),
                     void *ud);
 
-/* Commit pending changes with the current output size (after fsync of the
- * output). 0 or -errno; the first error sticks. */
+/* Take every pending change off the state as one batch (loop side; cheap:
+ * no copy, no database call). NULL when out of memory: the changes stay
+ * pending for the next seal. */
+typedef struct state_batch state_batch;
+state_batch *state_seal(crawl_state *s);
+/* Commit a sealed batch (NULL: nothing could be sealed) with the output
+ * size it goes with, after the output was fsync'd (commit side). Frees b.
+ * 0 or -errno; the first error sticks, and every later commit fails. A batch
+ * that lost a change to out of memory fails with -ENOMEM. */
+int state_commit(crawl_state *s, state_batch *b, int64_t output_size);
+void state_batch_free(state_batch *b);
+/* state_seal and state_commit in one (one thread). */
 int state_checkpoint(crawl_state *s, int64_t output_size);
 size_t state_pending(crawl_state *s);
 const char *state_error(crawl_state *s);
