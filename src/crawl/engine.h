@@ -22,6 +22,7 @@
 #include "crawl/co_queue.h"
 #include "crawl/co_sync.h"
 #include "fetcher.h"
+#include "front.h"
 #include "frontier.h"
 #include "lsched.h"
 #include "out/jsonl.h"
@@ -51,6 +52,7 @@ typedef struct engine {
     int dirfd;
     savepath_dirs *dirs; /* the directories bodies were last saved in */
     lsched ls;           /* URL lists: the input-ordered, per-host scheduler */
+    front front;         /* the frontier the workers lease from: ls or fr behind front.h's ops */
     long list_workers, paused; /* URL lists: live workers, and those waiting to retry */
     struct writer_q *wq;       /* finished records, to the writer thread */
     host_state **hosts;
@@ -92,6 +94,7 @@ typedef struct engine {
     int64_t cur_src, cur_off; /* where the item after the last one read starts */
     uint64_t resumed_skipped; /* items done in an earlier run */
     struct tail_set *tail;    /* --resume: URLs of records written after the last commit, kept in the file */
+    int64_t tail_floor;       /* --resume: the committed output size the run began from */
     uint64_t resumed_kept;    /* records of the tail found again (not written twice) */
     int64_t last_checkpoint_ns;
     size_t since_checkpoint;

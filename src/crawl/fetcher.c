@@ -115,13 +115,13 @@ static int retry_wait(engine *E, bool list, int64_t ms)
     E->st.retry_wait_ns += ms * 1000000;
     if (!list)
         return co_sleep(ms);
-    lsched_pause(&E->ls);
+    front_pause(&E->front);
     E->paused++;
     if (E->list_workers - E->paused < E->cfg->concurrency &&
         co_group_spawn(&E->workers, worker_main, E, NULL) == 0)
         E->list_workers++;
     int st = co_sleep(ms);
-    int rs = lsched_resume(&E->ls);
+    int rs = front_resume(&E->front);
     E->paused--;
     return st < 0 ? st : rs;
 }
@@ -360,34 +360,6 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
     free(cur);
 }
 
-/* Host and port of a normalized URL without a URL parser (queued URLs are
- * already canonical): fills fi->url, fi->host, fi->port. */
-static void split_url(const char *url, fetch_item *fi)
-{
-    char hb[300];
-    const char *h = discover_host_of(url, hb, sizeof hb);
-    if (!h) {
-        fi->url = input_url(url, fi->why, sizeof fi->why, &fi->host, &fi->port);
-        return;
-    }
-    fi->url = strdup(url);
-    fi->host = strdup(h);
-    if (!fi->url || !fi->host) {
-        free(fi->url);
-        free(fi->host);
-        fi->url = fi->host = NULL;
-        snprintf(fi->why, sizeof fi->why, "out of memory");
-        return;
-    }
-    fi->port = strncmp(url, "https:", 6) == 0 ? 443 : 80;
-    const char *a = strstr(url, "://") + 3;
-    size_t alen = strcspn(a, "/?#");
-    const char *rb = memchr(a, ']', alen);
-    const char *colon = memchr(rb ? rb : a, ':', alen - (size_t)((rb ? rb : a) - a));
-    if (colon)
-        fi->port = strtol(colon + 1, NULL, 10);
-}
-
 typedef struct robots_job {
     const robots *rules;
     const char *agent, *url;
@@ -417,71 +389,47 @@ static bool robots_check(engine *E, const fr_host *h, const char *url)
 
 /* A recursive crawl's worker: politely take the next URL from the frontier,
  * check robots.txt, fetch, extract and queue links, write the record. */
-static int crawl_worker(void *arg)
+/* A worker: lease a URL from the frontier, fetch it (engine_process hands
+ * the result to the writer), finish the lease. The same for URL lists and
+ * recursive crawls; what differs is the backend behind E->front. */
+static int worker_main(void *arg)
 {
     engine *E = arg;
     const fetcher_cfg *c = E->cfg;
     for (;;) {
-        fr_item *it;
-        fr_host *h;
-        int st = frontier_next(&E->fr, &it, &h);
-        if (st < 0)
-            return st == -EPIPE ? 0 : st;
-        if (E->stopping) {
-            E->dropped++;
-            fr_item_free(it);
-            frontier_done(&E->fr, h, 0);
-            continue;
-        }
-        if (c->robots)
-            discover_robots(E, h);
-        if (c->robots && !robots_check(E, h, it->url)) {
-            E->skipped_robots++;
-            rec_item *ri = writer_rec_new(it->url);
-            if (ri) {
-                ri->rec.fields = REC_PAGE;
-                writer_rec_error(&ri->rec, "robots",
-                                 h->disallow_all ? "robots.txt unreachable: origin not crawled"
-                                                 : "disallowed by robots.txt");
-                ri->rec.depth = it->depth;
-                record_set(&ri->rec.parent, it->parent);
-            }
-            writer_submit(E, ri, NULL, -1, it->url);
-            fr_item_free(it);
-            frontier_done(&E->fr, h, 0);
-            continue;
-        }
-        fetch_item fi = {.line = it->url};
-        split_url(it->url, &fi);
-        page_ctx pg = {.depth = it->depth, .parent = it->parent, .host = h};
-        engine_process(E, &fi, &pg);
-        free(fi.url);
-        free(fi.host);
-        fr_item_free(it);
-        frontier_done(&E->fr, h, pg.backoff_ms * 1000000);
-    }
-}
-
-static int worker_main(void *arg)
-{
-    engine *E = arg;
-    for (;;) {
-        ls_node *n;
-        ls_host *h;
-        int st = lsched_get(&E->ls, &n, &h);
+        front_lease l;
+        int st = front_next(&E->front, &l);
         if (st < 0) {
             E->list_workers--;
             return st == -EPIPE ? 0 : st;
         }
-        fetch_item *item = (fetch_item *)n;
-        item->lh = h;
         if (E->stopping) {
             E->dropped++;
-        } else {
-            engine_process(E, item, NULL);
+            front_done(&E->front, &l, 0);
+            continue;
         }
-        lsched_done(&E->ls, h, 0);
-        input_item_free(item);
+        fr_host *h = l.origin;
+        if (l.page && c->robots && h) {
+            discover_robots(E, h);
+            if (!robots_check(E, h, l.fi->line)) {
+                E->skipped_robots++;
+                rec_item *ri = writer_rec_new(l.fi->line);
+                if (ri) {
+                    ri->rec.fields = REC_PAGE;
+                    writer_rec_error(&ri->rec, "robots",
+                                     h->disallow_all ? "robots.txt unreachable: origin not crawled"
+                                                     : "disallowed by robots.txt");
+                    ri->rec.depth = l.depth;
+                    record_set(&ri->rec.parent, l.parent);
+                }
+                writer_submit(E, ri, NULL, -1, l.fi->line);
+                front_done(&E->front, &l, 0);
+                continue;
+            }
+        }
+        page_ctx pg = {.depth = l.depth, .parent = l.parent, .host = h};
+        engine_process(E, l.fi, l.page ? &pg : NULL);
+        front_done(&E->front, &l, l.page ? pg.backoff_ms * 1000000 : 0);
     }
 }
 
@@ -514,9 +462,7 @@ void engine_stop(engine *E)
         atomic_store(&E->input_stop, true);
         if (E->producer)
             co_cancel(E->producer);
-        lsched_stop(&E->ls);
-        if (E->fr_ready)
-            frontier_notify(&E->fr);
+        front_stop(&E->front);
     }
     if (!E->aborting) {
         E->aborting = true;
@@ -537,9 +483,7 @@ static void on_signal(evutil_socket_t sig, short w, void *arg)
         atomic_store(&E->input_stop, true);
         if (E->producer)
             co_cancel(E->producer);
-        lsched_stop(&E->ls);
-        if (E->fr_ready)
-            frontier_notify(&E->fr); /* workers stop taking new URLs */
+        front_stop(&E->front); /* workers stop taking new URLs */
         struct timeval tv = {E->cfg->grace_ms / 1000, (E->cfg->grace_ms % 1000) * 1000};
         evtimer_add(E->grace_timer, &tv);
     } else if (!E->aborting) {
@@ -790,6 +734,7 @@ static int setup(engine *E)
                                     : jsonl_open_resume(c->output, state_output_size(E->state), writer_tail_line, E,
                                                         &E->out);
         E->last_checkpoint_ns = co_now_ns();
+        E->tail_floor = state_output_size(E->state);
         if (rc == 0 && c->recursive &&
             (state_each_host(E->state, resume_host, E) < 0 || state_each_url(E->state, resume_url, E) < 0))
             rc = -EIO;
@@ -855,6 +800,8 @@ int fetcher_main(void *arg)
         lo.lookahead = (size_t)E.cfg->concurrency * 4;
     if (code == 0 && (lsched_init(&E.ls, &lo) < 0 || writer_init(&E) < 0))
         code = EXIT_GENERIC;
+    /* the frontier backend: per-origin polite for -r, input-ordered for lists */
+    E.front = E.cfg->recursive ? (front){&front_polite_ops, &E.fr} : (front){&front_list_ops, &E.ls};
     if (code != 0)
         goto cleanup;
 
@@ -881,7 +828,7 @@ int fetcher_main(void *arg)
         engine_note_exit(&E, EXIT_GENERIC);
     }
     for (long i = 0; E.producer && i < E.cfg->concurrency; i++) {
-        if (co_group_spawn(&E.workers, E.cfg->recursive ? crawl_worker : worker_main, &E, NULL) < 0)
+        if (co_group_spawn(&E.workers, worker_main, &E, NULL) < 0)
             break;
         E.list_workers++;
     }

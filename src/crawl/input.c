@@ -216,12 +216,17 @@ static int enqueue_at(engine *E, char *line, int64_t src, int64_t off)
         input_item_free(it);
         return 0;
     }
-    it->node.order = it->item;
-    int st = lsched_put(&E->ls, it->url ? it->host : "", &it->node);
-    if (st < 0)
-        input_item_free(it);
-    else
+    front_offer o = {.url = it->url,
+                     .line = it->line,
+                     .why = it->why,
+                     .host = it->host,
+                     .port = it->port,
+                     .item = it->item,
+                     .depth = 0};
+    int st = front_offer_one(&E->front, &o);
+    if (st == 0)
         E->st.queued_total++;
+    input_item_free(it);
     return st;
 }
 
@@ -286,7 +291,7 @@ int input_main(void *arg)
             close(fd);
     }
     E->input_eof = true;
-    lsched_close(&E->ls); /* workers drain what is queued, then stop */
+    front_close(&E->front); /* workers drain what is queued, then stop */
     engine_winding_down(E, NULL);
     if (E->cfg->recursive) {
         for (size_t i = 0; i < c->nsitemaps; i++)

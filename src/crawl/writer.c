@@ -227,6 +227,7 @@ typedef struct tail_ent {
 typedef struct tail_set {
     tail_ent **b;
     size_t nb, n;
+    size_t unclaimed; /* records of the tail whose URLs were not finished again yet */
 } tail_set;
 
 static tail_ent **tail_slot(tail_set *t, const char *url)
@@ -273,12 +274,14 @@ void writer_tail_line(void *ud, const char *line, size_t len)
     tail_ent **pp = t ? tail_slot(t, url) : NULL;
     if (pp && *pp) {
         (*pp)->count++;
+        t->unclaimed++;
     } else if (pp) {
         size_t ul = strlen(url);
         tail_ent *e = malloc(sizeof *e + ul + 1);
         if (e) {
             memcpy(e->url, url, ul + 1);
             e->count = 1;
+            t->unclaimed++;
             e->next = NULL;
             *pp = e;
             t->n++;
@@ -345,6 +348,7 @@ static bool tail_take(writer_q *q, const char *url)
     if (!*pp || (*pp)->count <= 0)
         return false;
     (*pp)->count--;
+    E->tail->unclaimed--;
     q->kept++;
     return true;
 }
@@ -407,6 +411,14 @@ static void checkpoint(writer_q *q, state_batch *b)
     }
     int64_t size = 0;
     int err = jsonl_sync(E->out, &size);
+    /* A record of the tail whose URL is not done yet must stay in the tail:
+     * were the committed size to pass it, the next resume would neither
+     * skip its URL (not done) nor recognise its record (not in the tail),
+     * and write it a second time. So the size stays where the resume began
+     * until every such record is claimed; what is written after it is
+     * recognised as tail again, if it comes to that. */
+    if (err == 0 && E->tail && E->tail->unclaimed && size > E->tail_floor)
+        size = E->tail_floor;
     if (err == 0)
         err = state_commit(E->state, b, size);
     else
@@ -570,8 +582,9 @@ void writer_submit(engine *E, rec_item *ri, record *scratch, int64_t item, const
         if (done_url)
             state_url_done(E->state, done_url);
     }
-    push(q, ri);
-    if (E->state && ri->has_record &&
+    bool has_record = ri->has_record;
+    push(q, ri); /* ri belongs to the writer thread from here on */
+    if (E->state && has_record &&
         (++E->since_checkpoint >= 4000 || co_now_ns() - E->last_checkpoint_ns > checkpoint_every_ms(E) * 1000000))
         seal(E);
 }
