@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "xalloc.h"
@@ -103,9 +104,33 @@ static void list_release(str_list *l)
 }
 
 /* Fill j->cfg from j->o. 0, or -1 after printing a message. */
+/* Is the output the same file as one of the inputs (same device and inode:
+ * a symlink or another name for it counts)? Opening it for writing would
+ * truncate the input before a line of it is read. */
+static bool output_is_input(const crawl_opts *o, const char **which)
+{
+    struct stat so, si;
+    if (!o->output || strcmp(o->output, "-") == 0 || stat(o->output, &so) != 0 || !S_ISREG(so.st_mode))
+        return false;
+    for (size_t i = 0; i < o->input_files.n; i++) {
+        const char *in = o->input_files.v[i];
+        if (strcmp(in, "-") != 0 && stat(in, &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino) {
+            *which = in;
+            return true;
+        }
+    }
+    return false;
+}
+
 static int build_cfg(job *j)
 {
     crawl_opts *o = &j->o;
+    const char *in = NULL;
+    if (output_is_input(o, &in)) {
+        fprintf(stderr, "crawl: %s%s%s-o '%s' is also an input (-i '%s'): it would be overwritten before it is read\n",
+                j->name ? "job '" : "", j->name ? j->name : "", j->name ? "': " : "", o->output, in);
+        return -1;
+    }
     for (size_t i = 0; i < o->headers.n; i++) {
         if (!strchr(o->headers.v[i], ':')) {
             fprintf(stderr, "crawl: --header '%s': expected 'Name: value'\n", o->headers.v[i]);
@@ -293,17 +318,8 @@ static void raise_nofile(long concurrency, long jobs)
                 concurrency, (unsigned long long)want, (unsigned long long)to);
 }
 
-/* The worst status of several runs: 130 dominates, else the lowest non-zero. */
-static int worst(int a, int b)
-{
-    if (a == EXIT_INTERRUPTED || b == EXIT_INTERRUPTED)
-        return EXIT_INTERRUPTED;
-    if (a == 0)
-        return b;
-    if (b == 0)
-        return a;
-    return a < b ? a : b;
-}
+/* The worst status of several runs (see exit_merge). */
+static int worst(int a, int b) { return exit_merge(a, b); }
 
 /* ---- configuration-file validation ------------------------------------------------ */
 
@@ -406,6 +422,8 @@ static int run_config(const opt_list *cli, const crawl_opts *cli_o)
         opts_apply(&j->o, &c.defaults, NULL);
         int jerr = opts_apply(&j->o, &c.jobs[i].set, stderr);
         opts_apply(&j->o, cli, NULL);
+        /* only what the job itself sets: [defaults] may serve jobs of both kinds */
+        jerr += opts_check_requires(&j->o, &c.jobs[i].set, stderr);
         errors += jerr;
         if (j->o.urls.n == 0 && j->o.input_files.n == 0) {
             fprintf(stderr, "%s:%d: job '%s' has no url and no input-file\n", c.path, c.jobs[i].line, j->name);
@@ -693,7 +711,7 @@ int main(int argc, char **argv)
     }
     job single = {.name = NULL};
     opts_defaults(&single.o);
-    if (opts_apply(&single.o, &cli, stderr) > 0) {
+    if (opts_apply(&single.o, &cli, stderr) > 0 || (!single.o.config && opts_check_requires(&single.o, &cli, stderr) > 0)) {
         job_free(&single);
         opt_list_free(&cli);
         return EXIT_USAGE;

@@ -330,6 +330,93 @@ static int apply_one(crawl_opts *o, const opt_assign *a, bool fresh, char *msg, 
     return 0;
 }
 
+/* Options that mean something only with another one: given without it,
+ * they would do nothing, so they are refused (exit status 2) instead of
+ * accepted silently. */
+static const struct {
+    const char *opt, *needs, *needs_cli;
+} requires[] = {
+    {"level", "recursive", "-r"},
+    {"span-hosts", "recursive", "-r"},
+    {"domains", "recursive", "-r"},
+    {"exclude-domains", "recursive", "-r"},
+    {"same-site", "recursive", "-r"},
+    {"sitemap", "recursive", "-r"},
+    {"accept-regex", "recursive", "-r"},
+    {"reject-regex", "recursive", "-r"},
+    {"max-pages", "recursive", "-r"},
+    {"max-pages-per-host", "recursive", "-r"},
+    {"max-url-length", "recursive", "-r"},
+    {"robots", "recursive", "-r"},
+    {"page-requisites", "recursive", "-r"},
+    {"follow-nofollow", "recursive", "-r"},
+    {"max-links-per-page", "recursive", "-r"},
+    {"max-queued", "recursive", "-r"},
+    {"resume", "state", "--state"},
+    {"checkpoint-interval", "state", "--state"},
+    {"warc-max-size", "warc-file", "--warc-file"},
+    {"warc-dedup", "warc-file", "--warc-file"},
+};
+
+static const opt_def *def_named(const char *name)
+{
+    for (size_t i = 0; i < NDEFS; i++)
+        if (strcmp(defs[i].lname, name) == 0)
+            return &defs[i];
+    return NULL;
+}
+
+/* Is the option named name in effect in o (a flag on, a string or list set)? */
+static bool in_effect(const crawl_opts *o, const char *name)
+{
+    const opt_def *d = def_named(name);
+    if (!d)
+        return false;
+    const char *f = (const char *)o + d->off;
+    switch (d->k) {
+    case K_FLAG: {
+        bool b;
+        memcpy(&b, f, sizeof b);
+        return b;
+    }
+    case K_STRING: {
+        const char *v;
+        memcpy(&v, f, sizeof v);
+        return v != NULL;
+    }
+    case K_LIST: {
+        str_list l;
+        memcpy(&l, f, sizeof l);
+        return l.n > 0;
+    }
+    default:
+        return true;
+    }
+}
+
+int opts_check_requires(const crawl_opts *o, const opt_list *l, FILE *err)
+{
+    int errors = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const opt_assign *a = &l->v[i];
+        for (size_t k = 0; k < sizeof requires / sizeof requires[0]; k++) {
+            if (strcmp(a->def->lname, requires[k].opt) != 0 || in_effect(o, requires[k].needs))
+                continue;
+            errors++;
+            if (!err)
+                break;
+            if (a->file)
+                fprintf(err, "%s:%d: %s needs %s; without it, it would do nothing\n", a->file, a->line, a->def->lname,
+                        requires[k].needs);
+            else
+                fprintf(err, "crawl: --%s needs %s; without it, it would do nothing\n", a->def->lname,
+                        requires[k].needs_cli);
+            break;
+        }
+    }
+    return errors;
+}
+
 int opts_apply(crawl_opts *o, const opt_list *l, FILE *err)
 {
     bool seen[NDEFS];
@@ -568,7 +655,8 @@ void opts_print_help(FILE *out)
     }
     fputs("\nDurations take units (500ms, 10s, 5m, 1h; bare numbers are seconds);\n"
           "sizes take K, M, G (powers of 1024).\n"
-          "\nExit status (the lowest non-zero code of the run wins, except 130):\n"
+          "\nExit status (the lowest non-zero code of the run wins, but 1 yields to any other\n"
+          "and 130 to none):\n"
           "  0    every URL was fetched with a 2xx/3xx response\n"
           "  1    generic error (invalid URL lines, policy refusals, bodies over --max-body)\n"
           "  2    usage error (bad option or value)\n"

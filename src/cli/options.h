@@ -115,6 +115,10 @@ int opts_lookup_key(const char *key, const char *value, const char *file, int li
 /* Apply one layer, going on after errors. Returns the number of errors, each
  * printed to err (if not NULL) as "FILE:LINE: message" or "crawl: --opt: ...". */
 int opts_apply(crawl_opts *o, const opt_list *l, FILE *err);
+/* Options assigned in l that mean nothing in o without another one (-l
+ * without -r, --resume without --state, ...): each is reported to err (may
+ * be NULL) with its FILE:LINE when it has one. Returns how many. */
+int opts_check_requires(const crawl_opts *o, const opt_list *l, FILE *err);
 void opt_list_free(opt_list *l);
 /* Convenience: parse and apply the command line (no config). */
 int opts_parse(crawl_opts *o, int argc, char **argv, FILE *err);

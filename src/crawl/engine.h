@@ -128,14 +128,8 @@ typedef struct page_ctx {
     int64_t backoff_ms; /* after a final 429/503: keep the origin quiet this long */
 } page_ctx;
 
-/* Keep the most severe exit status (the lowest non-zero code wins). */
-static inline void engine_note_exit(engine *E, int code)
-{
-    if (code == 0)
-        return;
-    if (E->exit_code == 0 || code < E->exit_code)
-        E->exit_code = code;
-}
+/* Keep the most severe exit status (see exit_merge). */
+static inline void engine_note_exit(engine *E, int code) { E->exit_code = exit_merge(E->exit_code, code); }
 
 static inline int engine_exit_for(http_err err, long status, bool redirect_err)
 {

@@ -321,6 +321,18 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
             interrupted = true;
             found = 0;
         }
+        /* Without -L a crawl treats a redirect's target as a link found on
+         * the page, at the page's depth (as Heritrix does): scope, robots,
+         * politeness and the seen set apply to it like to any other link. */
+        if (!interrupted && !resp.err && resp.status >= 300 && resp.status < 400 && resp.location &&
+            !c->location && (strncmp(resp.location, "http://", 7) == 0 || strncmp(resp.location, "https://", 8) == 0)) {
+            char *norm = url_normalize(resp.location);
+            if (norm) {
+                discover_queue_link(E, norm, cur, pg->depth);
+                frontier_notify(&E->fr);
+                found = 1;
+            }
+        }
         rec->links_found = found;
         if (pg->host && (resp.status == 429 || resp.status == 503))
             /* the server asked us to slow down: honour Retry-After, else the
@@ -916,8 +928,7 @@ cleanup:
         int err = jsonl_close(E.out);
         if (err < 0) {
             fprintf(stderr, "crawl: cannot write output: %s\n", strerror(-err));
-            if (code == 0 || (code > EXIT_IO && code != EXIT_INTERRUPTED))
-                code = EXIT_IO;
+            code = exit_merge(code, EXIT_IO);
         }
     }
     if (E.ls.buckets)
@@ -929,8 +940,7 @@ cleanup:
         int err = warc_close(E.warc);
         if (err < 0) {
             fprintf(stderr, "crawl: cannot write WARC: %s\n", strerror(-err));
-            if (code == 0 || (code > EXIT_IO && code != EXIT_INTERRUPTED))
-                code = EXIT_IO;
+            code = exit_merge(code, EXIT_IO);
         }
     }
     co_exec_free(E.exec);

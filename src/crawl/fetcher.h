@@ -33,6 +33,21 @@ enum {
     EXIT_INTERRUPTED = 130,
 };
 
+/* Two statuses of one run (or of several jobs) into one, as wget does: 130
+ * wins over all; otherwise the lowest non-zero code wins, except that 1 (a
+ * generic error such as an invalid input line) yields to any other, so it
+ * never hides a network outage (4) or HTTP errors (8). */
+static inline int exit_merge(int a, int b)
+{
+    if (a == EXIT_INTERRUPTED || b == EXIT_INTERRUPTED)
+        return EXIT_INTERRUPTED;
+    if (a == 0 || (a == EXIT_GENERIC && b != 0))
+        return b;
+    if (b == 0 || b == EXIT_GENERIC)
+        return a;
+    return a < b ? a : b;
+}
+
 typedef struct fetcher_cfg {
     const char *name;          /* job name for messages, or NULL */
     http_opts http;            /* dns is filled in by the engine */

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -62,6 +63,15 @@ def wait_signals_ready(proc, timeout=10):
         if (int(st.get("SigBlk", "0"), 16) | int(st.get("SigCgt", "0"), 16)) & bit:
             return
         time.sleep(0.002)
+
+def free_port():
+    """A port on 127.0.0.1 nothing listens on (bound, then released)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
 
 def run(args, stdin=None, timeout=60):
     p = subprocess.run([CRAWL] + args, input=stdin, capture_output=True, text=True, timeout=timeout)

@@ -16,15 +16,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import CRAWL, Server, ServerTest, run  # noqa: E402
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from harness import CRAWL, Server, ServerTest, free_port, run  # noqa: E402
 
 
 class Nghttpx:
