@@ -122,10 +122,44 @@ static bool output_is_input(const crawl_opts *o, const char **which)
     return false;
 }
 
+/* --format, --fields, --write-out and the status filters: valid, and
+ * compatible with --state (whose resume recognises JSON records by url). */
+static int check_selection(job *j, recsel_format *fmt)
+{
+    crawl_opts *o = &j->o;
+    *fmt = RECSEL_JSONL;
+    if (o->format && strcmp(o->format, "csv") == 0)
+        *fmt = RECSEL_CSV;
+    else if (o->format && strcmp(o->format, "tsv") == 0)
+        *fmt = RECSEL_TSV;
+    else if (o->format && strcmp(o->format, "jsonl") != 0) {
+        fprintf(stderr, "crawl: --format '%s': expected jsonl, csv or tsv\n", o->format);
+        return -1;
+    }
+    recsel_opts so = {*fmt, o->fields, o->write_out, o->match_status, o->filter_status};
+    recsel *sel = NULL;
+    char err[1024] = "";
+    if (recsel_new(&so, &sel, err, sizeof err) < 0) {
+        fprintf(stderr, "crawl: %s\n", err);
+        return -1;
+    }
+    bool ok = recsel_keeps_json_url(sel);
+    recsel_free(sel);
+    if (!ok && o->state_dir) {
+        fprintf(stderr, "crawl: --state resumes from JSON Lines records that carry their url: it cannot be "
+                        "combined with --format csv/tsv, --write-out or --fields without url\n");
+        return -1;
+    }
+    return 0;
+}
+
 static int build_cfg(job *j)
 {
     crawl_opts *o = &j->o;
     const char *in = NULL;
+    recsel_format fmt;
+    if (check_selection(j, &fmt) < 0)
+        return -1;
     if (output_is_input(o, &in)) {
         fprintf(stderr, "crawl: %s%s%s-o '%s' is also an input (-i '%s'): it would be overwritten before it is read\n",
                 j->name ? "job '" : "", j->name ? j->name : "", j->name ? "': " : "", o->output, in);
@@ -164,6 +198,7 @@ static int build_cfg(job *j)
         .inputs = (const char *const *)o->input_files.v,
         .ninputs = o->input_files.n,
         .output = o->output,
+        .sel = {.format = fmt, .fields = o->fields, .write_out = o->write_out, .match_status = o->match_status, .filter_status = o->filter_status},
         .directory_prefix = o->directory_prefix,
         .concurrency = o->concurrency,
         .max_per_host = o->max_per_host,

@@ -29,6 +29,11 @@ typedef struct opt_def {
 static const opt_def defs[] = {
     {"input-file", 'i', "FILE", K_LIST, OFF(input_files), 0, 0, "read URLs from FILE, one per line ('-' = stdin); repeatable", false},
     {"output", 'o', "FILE", K_STRING, OFF(output), 0, 0, "write JSON Lines records to FILE (default: stdout)", false},
+    {"format", 0, "jsonl|csv|tsv", K_STRING, OFF(format), 0, 0, "records as JSON Lines (default), or CSV/TSV with a header row", false},
+    {"fields", 0, "LIST", K_STRING, OFF(fields), 0, 0, "write only these record fields, in this order (dotted: error.kind)", false},
+    {"write-out", 0, "FORMAT", K_STRING, OFF(write_out), 0, 0, "write FORMAT per record instead, with curl's %{http_code}, %{url_effective}, %{json}...", false},
+    {"match-status", 0, "LIST", K_STRING, OFF(match_status), 0, 0, "write only records whose status is in LIST (200,301-399,5xx; 0 = none)", false},
+    {"filter-status", 0, "LIST", K_STRING, OFF(filter_status), 0, 0, "write no record whose status is in LIST (the summary counts all)", false},
     {"concurrency", 'j', "N", K_LONG, OFF(concurrency), 1, 0, "fetches in flight at once (default 100)", false},
     {"max-per-host", 0, "N", K_LONG, OFF(max_per_host), 0, 0, "fetches in flight per host, 0 = no limit (default 0)", false},
     {"rate", 0, "N[/s|/m|/h]", K_RATE, OFF(rate), 0, 0, "start at most N requests per second overall", false},

@@ -28,6 +28,11 @@ typedef struct crawl_opts {
     str_list input_files;
     str_list urls;          /* positional and --url */
     char *output;           /* NULL or "-" = stdout */
+    char *fields;           /* --fields LIST */
+    char *format;           /* --format jsonl|csv|tsv */
+    char *write_out;        /* --write-out FORMAT */
+    char *match_status;     /* --match-status LIST */
+    char *filter_status;    /* --filter-status LIST */
     long concurrency;
     long max_per_host;
     double rate;            /* requests/s, 0 = unlimited */

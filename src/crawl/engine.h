@@ -49,6 +49,7 @@ typedef struct engine {
     co_exec *exec;
     jsonl *out;
     record_fmt *fmt; /* the writer's serializer */
+    recsel *sel;     /* --fields, --format, --write-out, status filters; NULL: none */
     int dirfd;
     savepath_dirs *dirs; /* the directories bodies were last saved in */
     lsched ls;           /* URL lists: the input-ordered, per-host scheduler */

@@ -761,6 +761,16 @@ static int setup(engine *E)
         fprintf(stderr, "crawl: out of memory\n");
         return EXIT_GENERIC;
     }
+    char err[1024] = "";
+    if (recsel_new(&c->sel, &E->sel, err, sizeof err) < 0) { /* validated before: out of memory */
+        fprintf(stderr, "crawl: %s\n", err);
+        return EXIT_GENERIC;
+    }
+    const char *header = recsel_header(E->sel);
+    if (header && (!E->state || state_is_new(E->state)) && (rc = jsonl_write(E->out, header, strlen(header))) < 0) {
+        fprintf(stderr, "crawl: cannot write output: %s\n", strerror(-rc));
+        return EXIT_IO;
+    }
     return 0;
 }
 
@@ -935,6 +945,7 @@ cleanup:
         lsched_free(&E.ls, drop_item, &E);
     writer_free(&E);
     record_fmt_free(E.fmt);
+    recsel_free(E.sel);
     state_close(E.state);
     if (E.warc) {
         int err = warc_close(E.warc);

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "net/http.h"
+#include "out/recsel.h"
 
 /* Exit statuses (documented in --help and crawl(1)). */
 enum {
@@ -56,6 +57,7 @@ typedef struct fetcher_cfg {
     const char *const *inputs; /* input files, "-" = stdin */
     size_t ninputs;
     const char *output;        /* NULL/"-" = stdout */
+    recsel_opts sel;           /* --fields, --format, --write-out, --match-status, --filter-status */
     const char *directory_prefix;
     long concurrency;
     long max_per_host;

@@ -445,7 +445,12 @@ static void handle(writer_q *q, rec_item *ri)
         const char *line;
         size_t len;
         int err = record_format(E->fmt, &ri->rec, &line, &len);
-        if (err == 0)
+        int skip = 0;
+        if (err == 0 && E->sel) { /* what of it is written, and how */
+            skip = recsel_apply(E->sel, line, len, &line, &len);
+            err = skip < 0 ? skip : 0;
+        }
+        if (err == 0 && skip == 0)
             err = jsonl_write(E->out, line, len);
         if (err < 0) {
             fprintf(stderr, "crawl: cannot write output: %s\n", strerror(-err));

@@ -40,6 +40,8 @@ static const struct {
     {"save_error", REC_SAVE_ERROR},
 };
 
+const char *record_key(size_t i) { return i < K_N ? keys[i].name : NULL; }
+
 static const char *const timing_names[5] = {"dns_ms", "connect_ms", "tls_ms", "first_byte_ms", "total_ms"};
 
 /* The tree kept for one shape. val[k] is the node now under key k (owned by

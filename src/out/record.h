@@ -74,6 +74,10 @@ int record_add_hop(record *r, const char *url, long status);
 /* Free what the record owns and zero it. */
 void record_clear(record *r);
 
+/* The name of the i-th top-level key a record can have, in output order;
+ * NULL past the last. */
+const char *record_key(size_t i);
+
 typedef struct record_fmt record_fmt;
 
 int record_fmt_new(record_fmt **out);
