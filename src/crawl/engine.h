@@ -72,6 +72,7 @@ typedef struct engine {
     struct event *sig_int, *sig_term, *grace_timer;
     uint64_t rng;
     uint64_t dropped; /* queued URLs not fetched because of a stop */
+    int64_t total_items; /* URL lists: input URLs in all, for the progress line; -1 unknown */
     co_event finished;
     /* recursive crawling */
     frontier fr;

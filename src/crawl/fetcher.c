@@ -21,6 +21,8 @@
 #include "input.h"
 #include "net/url.h"
 #include "robots.h"
+#include "out/progress.h"
+#include "util/sbuf.h"
 #include "writer.h"
 
 /* robots.txt files whose patterns total more bytes than this are matched on
@@ -143,7 +145,10 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
         E->st.done++;
         E->st.errors++;
         E->st.by_err[oom ? HTTP_E_INTERNAL : HTTP_E_INVALID_URL]++;
-        E->st.by_class[0]++;
+        if (oom)
+            E->st.failed++;
+        else
+            E->st.invalid++;
         engine_note_exit(E, EXIT_GENERIC);
         writer_submit(E, ri, rec, oom ? -1 : it->item, pg && !oom ? it->line : NULL);
         return;
@@ -345,12 +350,17 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
 
     E->st.done++;
     E->st.bytes += resp.bytes;
-    E->st.by_class[resp.status >= 100 && resp.status < 600 ? resp.status / 100 : 0]++;
+    if (interrupted)
+        E->st.interrupted++;
+    else if (redirect_err || resp.err)
+        E->st.failed++;
+    else
+        E->st.by_class[resp.status >= 100 && resp.status < 600 ? resp.status / 100 : 0]++;
     if (kind) {
         E->st.errors++;
         if (redirect_err)
             E->st.by_err[STATS_ERR_REDIRECT]++;
-        else if (resp.err)
+        else if (resp.err && !interrupted)
             E->st.by_err[resp.err]++;
     } else {
         E->st.ok++;
@@ -505,33 +515,42 @@ static void on_signal(evutil_socket_t sig, short w, void *arg)
     }
 }
 
+/* The counters the progress line shows, now. */
+static progress_in progress_now(engine *E)
+{
+    progress_in in = {.done = E->st.done + E->resumed_skipped,
+                      .errors = E->st.errors,
+                      .in_flight = E->st.in_flight,
+                      .bytes = E->st.bytes,
+                      .total = E->total_items};
+    if (E->cfg->recursive && E->fr_ready) /* what is done against what is known so far */
+        in.total = (int64_t)(E->st.done + E->fr.queued + E->st.in_flight);
+    return in;
+}
+
+/* The progress line on a terminal: redrawn 4 times a second, rates
+ * averaged over the last 10 s (src/out/progress.h); one final line. */
 static int ticker_main(void *arg)
 {
     engine *E = arg;
-    uint64_t last_done = 0;
-    int64_t last_t = co_now_ns();
+    progress pr;
+    progress_init(&pr, E->st.start_ns ? E->st.start_ns : co_now_ns());
+    sbuf line = SBUF_INIT;
     while (!co_event_is_set(&E->finished)) {
         if (co_event_wait(&E->finished, E->cfg->progress ? 250 : 1000) == -ECANCELED)
             break;
         if (E->cfg->progress) {
-            int64_t now = co_now_ns();
-            double dt = (double)(now - last_t) / 1e9;
-            double rps = dt > 0 ? (double)(E->st.done - last_done) / dt : 0;
-            double secs = (double)(now - E->st.start_ns) / 1e9;
-            fprintf(stderr, "\r\033[K%llu done", (unsigned long long)E->st.done);
-            if (E->cfg->ninputs == 0)
-                fprintf(stderr, "/%zu", E->cfg->nurls);
-            fprintf(stderr, " | %.0f req/s | %llu in flight | %llu errors | %.2f MB/s", rps,
-                    (unsigned long long)E->st.in_flight, (unsigned long long)E->st.errors,
-                    secs > 0 ? (double)E->st.bytes / secs / 1e6 : 0.0);
-            if (E->cfg->ninputs == 0 && rps > 0 && E->st.done < E->cfg->nurls)
-                fprintf(stderr, " | ETA %.0fs", (double)(E->cfg->nurls - E->st.done) / rps);
-            last_done = E->st.done;
-            last_t = now;
+            progress_in in = progress_now(E);
+            if (progress_line(&pr, co_now_ns(), &in, &line))
+                fprintf(stderr, "\r\033[K%s", sbuf_str(&line));
         }
     }
-    if (E->cfg->progress)
-        fprintf(stderr, "\r\033[K");
+    if (E->cfg->progress) {
+        progress_in in = progress_now(E);
+        if (progress_line(&pr, co_now_ns(), &in, &line))
+            fprintf(stderr, "\r\033[K%s\n", sbuf_str(&line));
+    }
+    sbuf_free(&line);
     return 0;
 }
 
@@ -804,6 +823,7 @@ int fetcher_main(void *arg)
     E.cfg = arg;
     E.dirfd = -1;
     E.rng = (uint64_t)co_now_ns() | 1;
+    E.total_items = -1;
     stats_init(&E.st);
     co_event_init(&E.finished);
     E.nhosts_b = 4096;
@@ -843,6 +863,8 @@ int fetcher_main(void *arg)
     loop_probe probe;
     probe_start(&probe, base);
     co_task *ticker = co_spawn(ticker_main, &E);
+    if (E.cfg->progress && !E.cfg->recursive)
+        co_group_spawn(&E.services, input_count_main, &E, NULL); /* the total, for the progress line */
     co_task *writer = co_spawn(writer_main, &E);
     E.producer = writer && ticker ? co_spawn(input_main, &E) : NULL;
     if (!ticker || !writer || !E.producer) { /* out of memory: no worker starts, the run ends cleanly */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "discover.h"
@@ -348,4 +349,67 @@ char *input_url(const char *line, char *why, size_t wlen, char **host_out, long 
     curl_url_cleanup(u);
     free(buf);
     return res;
+}
+
+/* ---- the total, for the progress line ---- */
+
+typedef struct count_job {
+    const char *path;
+    int64_t n;
+    bool ok;
+} count_job;
+
+/* On the executor: the URL lines of a regular file (not blank, not a
+ * comment), read in pieces, never held whole. */
+static void *count_fn(void *arg)
+{
+    count_job *j = arg;
+    j->ok = false;
+    int fd = open(j->path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return NULL;
+    }
+    static const size_t bufsz = 1 << 16;
+    char *buf = malloc(bufsz);
+    bool start = true, counted = false; /* at a line's start; this line already counted */
+    ssize_t r = 0;
+    while (buf && (r = read(fd, buf, bufsz)) > 0) {
+        for (ssize_t i = 0; i < r; i++) {
+            char ch = buf[i];
+            if (ch == '\n') {
+                start = true;
+                counted = false;
+            } else if (start && !counted && ch != ' ' && ch != '\t' && ch != '\r') {
+                if (ch != '#')
+                    j->n++;
+                counted = true; /* the line's first visible character decided it */
+            }
+        }
+    }
+    j->ok = buf && r == 0;
+    free(buf);
+    close(fd);
+    return NULL;
+}
+
+int input_count_main(void *arg)
+{
+    engine *E = arg;
+    const fetcher_cfg *c = E->cfg;
+    int64_t total = (int64_t)c->nurls;
+    for (size_t i = 0; i < c->ninputs; i++) {
+        if (strcmp(c->inputs[i], "-") == 0)
+            return 0; /* a pipe: the total stays unknown */
+        count_job j = {.path = c->inputs[i]};
+        void *ignored;
+        if (co_exec_run(E->exec, count_fn, &j, &ignored) < 0 || !j.ok)
+            return 0;
+        total += j.n;
+    }
+    E->total_items = total;
+    return 0;
 }

@@ -20,6 +20,9 @@ int input_main(void *arg);
  * with the reason in why. *host_out (malloc'd) and *port_out on success. */
 char *input_url(const char *line, char *why, size_t wlen, char **host_out, long *port_out);
 void input_item_free(fetch_item *it);
+/* A services task (progress on a terminal, URL lists): count the input's
+ * URL lines on the executor and set E->total_items; left at -1 for a pipe. */
+int input_count_main(void *arg);
 /* Item `item` has its record written: advance the done prefix. */
 void input_item_finished(engine *E, int64_t item);
 

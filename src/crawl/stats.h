@@ -14,7 +14,10 @@
 
 typedef struct crawl_stats {
     uint64_t done, ok, errors, in_flight, queued_total;
-    uint64_t by_class[6];        /* index status/100 (0 = no response) */
+    uint64_t by_class[6];                 /* fetched (a response, no transport error): index status/100 */
+    uint64_t failed;                      /* no usable response: a transport or redirect error (by_err) */
+    uint64_t invalid;                     /* input lines that are not URLs */
+    uint64_t interrupted;                 /* stopped by a signal before the fetch completed */
     uint64_t by_err[HTTP_E_INTERNAL + 2]; /* + one for "redirect" */
     uint64_t bytes;
     uint64_t retries;
