@@ -91,7 +91,7 @@ static const opt_def defs[] = {
     {"follow-nofollow", 0, NULL, K_FLAG, OFF(follow_nofollow), 0, 1, "with -r: follow rel=nofollow links and nofollow pages too", false},
     {"spider", 0, NULL, K_FLAG, OFF(spider), 0, 1, "fetch and report, save no bodies", false},
     {"max-links-per-page", 0, "N", K_LONG, OFF(max_links_per_page), 0, 0, "with -r: read at most N links from one page (default 10000)", false},
-    {"max-queued", 0, "N", K_LONG, OFF(max_queued), 1, 0, "with -r: URLs waiting in memory at most; more are counted and dropped (default 1000000)", false},
+    {"max-queued", 0, "N", K_LONG, OFF(max_queued), 1, 0, "with -r: URLs waiting in memory at most; more are dropped with a warning (kept for --resume with --state) (default 1000000)", false},
     {"config", 0, "FILE", K_STRING, OFF(config), 0, 0, "run the jobs of this configuration file (see crawl.conf(5))", true},
     {"job", 0, "NAME", K_LIST, OFF(job_names), 0, 0, "with --config: run only this job; repeatable", true},
     {"check", 0, NULL, K_FLAG, OFF(check), 0, 1, "with --config: validate and print each job's settings, fetch nothing", true},

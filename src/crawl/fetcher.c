@@ -947,6 +947,21 @@ int fetcher_main(void *arg)
                     (unsigned long long)E.skipped_trap, E.seen.count, seen_bytes(&E.seen));
     }
 
+    if (E.cfg->recursive && E.fr_ready && E.fr.refused) {
+        if (E.state)
+            fprintf(stderr,
+                    "crawl: %s%s%swarning: %zu links were not fetched because --max-queued (%zu) was reached; "
+                    "they are kept in the state: run again with --resume to fetch them\n",
+                    E.cfg->name ? "[job " : "", E.cfg->name ? E.cfg->name : "", E.cfg->name ? "] " : "",
+                    E.fr.refused, E.fr.max_queued);
+        else
+            fprintf(stderr,
+                    "crawl: %s%s%swarning: %zu links were dropped because --max-queued (%zu) was reached "
+                    "(raise it, or use --state to keep them for a --resume)\n",
+                    E.cfg->name ? "[job " : "", E.cfg->name ? E.cfg->name : "", E.cfg->name ? "] " : "",
+                    E.fr.refused, E.fr.max_queued);
+    }
+
 cleanup:
     if (E.sig_int)
         event_free(E.sig_int);

@@ -4,6 +4,7 @@ nothing: an output that is the input, options that would do nothing, the
 exit status of a run with several kinds of failure, a recursive crawl whose
 seed redirects. The real crawl binary against the project's test server on
 127.0.0.1 (harness.py); run by ctest as integration_guards."""
+import json
 import os
 import subprocess
 import sys
@@ -82,6 +83,26 @@ class GuardTest(ServerTest):
         self.assertEqual(urls[self.b + "/site/"]["status"], 200)
         self.assertEqual(urls[self.b + "/site/"]["depth"], 0, "a redirect keeps its depth")
         self.assertIn(self.b + "/site/a.html", urls, "and the target's links are followed")
+
+    def test_links_over_max_queued_are_reported_and_kept_with_state(self):
+        seed = self.b + "/site/"
+        code, full, err = run(["-q", "-r", "--robots", "off", seed])
+        self.assertEqual(code, 0, err)
+        code, recs, err = run(["-q", "-r", "--robots", "off", "--max-queued", "1", seed])
+        self.assertRegex(err, r"crawl: warning: \d+ links were dropped because --max-queued \(1\) was reached")
+        self.assertLess(len(recs), len(full))
+        # with --state they wait there: each --resume fetches more, until all are done
+        st, out = os.path.join(self.tmp, "st"), os.path.join(self.tmp, "o.jsonl")
+        args = ["-q", "-r", "--robots", "off", "--max-queued", "1", "--state", st, "-o", out, seed]
+        code, _, err = run(args)
+        self.assertIn("they are kept in the state: run again with --resume", err)
+        for _ in range(len(full)):
+            code, _, err = run(args[:-1] + ["--resume", seed])
+            if "warning" not in err:
+                break
+        with open(out) as f:
+            got = sorted(json.loads(l)["url"] for l in f)
+        self.assertEqual(got, sorted(r["url"] for r in full))
 
 
 if __name__ == "__main__":
