@@ -10,13 +10,11 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import helptable  # noqa: E402
+
 crawl = sys.argv[1] if len(sys.argv) > 1 else "build/crawl"
-helptext = subprocess.run([crawl, "--help"], capture_output=True, text=True, check=True).stdout
-help_by = {}
-for line in helptext.splitlines():
-    m = re.match(r"^  (?:-(\S), )?\s*--(\S+)(?: ('[^']*'|\S+))?\s{2,}(.*)$", line)
-    if m:
-        help_by[m.group(2)] = m.group(4)
+help_by = {o[1]: o[3] for o in helptable.options(crawl)}
 with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
     f.write("[job x]\nurl = http://127.0.0.1/\n")
     tmp = f.name

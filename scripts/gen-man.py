@@ -5,21 +5,17 @@ man/crawl.conf.5 from `crawl --help` (the option table), between the
 is written by hand. Run after changing an option:
     python3 scripts/gen-man.py build/crawl
 The test suite checks that both pages list every option and key."""
+import os
 import re
-import subprocess
 import sys
 
-crawl = sys.argv[1] if len(sys.argv) > 1 else "build/crawl"
-helptext = subprocess.run([crawl, "--help"], capture_output=True, text=True, check=True).stdout
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import helptable  # noqa: E402
 
-opts = []
-for line in helptext.splitlines():
-    m = re.match(r"^  (?:-(\S), )?\s*--(\S+)(?: ('[^']*'|\S+))?\s{2,}(.*)$", line)
-    if m:
-        short, name, arg, text = m.groups()
-        cli_only = text.endswith(" [command line only]")
-        text = text.replace(" [command line only]", "")
-        opts.append((short, name, arg, text, cli_only))
+crawl = sys.argv[1] if len(sys.argv) > 1 else "build/crawl"
+table = helptable.options(crawl)
+opts = [o[:5] for o in table]
+topic_of = {o[1]: o[5] for o in table}
 
 
 def esc(s):
@@ -27,8 +23,11 @@ def esc(s):
 
 
 def block_crawl1():
-    out = []
+    out, topic = [], None
     for short, name, arg, text, _ in opts:
+        if topic_of[name] != topic:
+            topic = topic_of[name]
+            out.append(".SS %s" % esc(helptable.TITLES[topic]))
         head = ("\\fB\\-%s\\fR, " % short if short else "") + "\\fB\\-\\-%s\\fR" % esc(name)
         if arg:
             head += " \\fI%s\\fR" % esc(arg)

@@ -3,6 +3,7 @@
  * configuration, and runs the engine(s) as tasks of one coroutine loop. */
 #include <ares.h>
 #include <curl/curl.h>
+#include <libpsl.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <jansson.h>
@@ -49,6 +50,17 @@ static void print_version(void)
     long xv = atol(xmlParserVersion); /* the loaded library's version, e.g. "20914" */
     printf("libxml2 %ld.%ld.%ld\n", xv / 10000, xv / 100 % 100, xv % 100);
     printf("jansson %s\n", jansson_version_str());
+    printf("libpsl %s\n", psl_get_version());
+    /* what this build can do, as curl -V lists it */
+    static const struct {
+        int bit;
+        const char *name;
+    } feats[] = {{CURL_VERSION_SSL, "TLS"}, {CURL_VERSION_HTTP2, "HTTP/2"}, {CURL_VERSION_HTTP3, "HTTP/3"}, {CURL_VERSION_IPV6, "IPv6"}, {CURL_VERSION_LIBZ, "gzip"}, {CURL_VERSION_BROTLI, "brotli"}, {CURL_VERSION_ZSTD, "zstd"}, {CURL_VERSION_IDN, "IDN"}, {CURL_VERSION_UNIX_SOCKETS, "unix-sockets"}, {CURL_VERSION_ASYNCHDNS, "async-DNS"}};
+    printf("features:");
+    for (size_t i = 0; i < sizeof feats / sizeof feats[0]; i++)
+        if (cv->features & feats[i].bit)
+            printf(" %s", feats[i].name);
+    printf(" PSL WARC state-resume\n"); /* libpsl and the rest are always built in */
 }
 
 /* One job: its settings and what the engine needs kept alive. */
@@ -735,6 +747,18 @@ int main(int argc, char **argv)
         return cmd_robots(argc, argv);
     if (argc > 1 && strcmp(argv[1], "links") == 0)
         return cmd_links(argc, argv);
+    /* --help TOPIC (as curl's): one group of options */
+    if (argc == 3 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) && argv[2][0] != '-') {
+        if (!opts_help_topic_known(argv[2])) {
+            fprintf(stderr,
+                    "crawl: no help topic '%s' (topics: all, output, http, limits, recursive, mirroring, durable, "
+                    "batch)\n",
+                    argv[2]);
+            return EXIT_USAGE;
+        }
+        opts_print_help_topic(stdout, argv[2]);
+        return 0;
+    }
     /* SIGINT/SIGTERM are handled on the event loop; until the engine has
      * registered for them (it unblocks them then), they wait, so a stop
      * request right at start-up is still a clean stop. */

@@ -638,32 +638,191 @@ void opts_print_effective(const crawl_opts *o, FILE *out)
     }
 }
 
+/* --help's topics, and the topic of each option (by long name; an option
+ * not listed here is shown under "other", so none is ever left out). */
+static const struct {
+    const char *name, *title;
+} topics[] = {
+    {"output", "Input and output"},
+    {"http", "HTTP"},
+    {"limits", "Limits and politeness"},
+    {"recursive", "Recursive crawls (-r)"},
+    {"mirroring", "Mirroring (saving a site under -P)"},
+    {"durable", "Durable crawls and WARC"},
+    {"batch", "Batch jobs (--config)"},
+    {"other", "Other"},
+};
+#define NTOPICS (sizeof topics / sizeof topics[0])
+
+static const struct {
+    const char *opt, *topic;
+} opt_topic[] = {
+    {"input-file", "output"},
+    {"url", "output"},
+    {"output", "output"},
+    {"format", "output"},
+    {"fields", "output"},
+    {"write-out", "output"},
+    {"match-status", "output"},
+    {"filter-status", "output"},
+    {"directory-prefix", "output"},
+    {"progress", "output"},
+    {"quiet", "output"},
+    {"verbose", "output"},
+    {"version", "output"},
+    {"help", "output"},
+    {"location", "http"},
+    {"location-trusted", "http"},
+    {"max-redirs", "http"},
+    {"user-agent", "http"},
+    {"header", "http"},
+    {"proxy", "http"},
+    {"insecure", "http"},
+    {"http1.1", "http"},
+    {"http2", "http"},
+    {"max-body", "http"},
+    {"retries", "http"},
+    {"retry-delay", "http"},
+    {"max-retry-delay", "http"},
+    {"timeout", "http"},
+    {"connect-timeout", "http"},
+    {"speed-limit", "http"},
+    {"speed-time", "http"},
+    {"dns-servers", "http"},
+    {"dns-timeout", "http"},
+    {"resolve", "http"},
+    {"allow-private-addresses", "http"},
+    {"concurrency", "limits"},
+    {"max-per-host", "limits"},
+    {"rate", "limits"},
+    {"host-rate", "limits"},
+    {"delay", "limits"},
+    {"grace", "limits"},
+    {"recursive", "recursive"},
+    {"level", "recursive"},
+    {"span-hosts", "recursive"},
+    {"domains", "recursive"},
+    {"exclude-domains", "recursive"},
+    {"same-site", "recursive"},
+    {"sitemap", "recursive"},
+    {"accept-regex", "recursive"},
+    {"reject-regex", "recursive"},
+    {"max-pages", "recursive"},
+    {"max-pages-per-host", "recursive"},
+    {"max-url-length", "recursive"},
+    {"robots", "recursive"},
+    {"page-requisites", "recursive"},
+    {"follow-nofollow", "recursive"},
+    {"spider", "recursive"},
+    {"max-links-per-page", "recursive"},
+    {"max-queued", "recursive"},
+    {"state", "durable"},
+    {"resume", "durable"},
+    {"checkpoint-interval", "durable"},
+    {"warc-file", "durable"},
+    {"warc-max-size", "durable"},
+    {"warc-dedup", "durable"},
+    {"config", "batch"},
+    {"job", "batch"},
+    {"check", "batch"},
+    {"jobs", "batch"},
+    {"stop-on-error", "batch"},
+};
+
+static const char *topic_of(const char *opt)
+{
+    for (size_t i = 0; i < sizeof opt_topic / sizeof opt_topic[0]; i++)
+        if (strcmp(opt_topic[i].opt, opt) == 0)
+            return opt_topic[i].topic;
+    return "other";
+}
+
+#define HELP_WIDTH 80
+#define HELP_COL 32 /* where descriptions start */
+
+/* One option: its names at the left, its description wrapped to 80
+ * columns in a column of its own (on the next line when the names are
+ * long). */
+static void print_option(FILE *out, const opt_def *d)
+{
+    char left[96];
+    if (d->sname)
+        snprintf(left, sizeof left, "  -%c, --%s%s%s", d->sname, d->lname, d->arg ? " " : "", d->arg ? d->arg : "");
+    else
+        snprintf(left, sizeof left, "      --%s%s%s", d->lname, d->arg ? " " : "", d->arg ? d->arg : "");
+    char text[512];
+    snprintf(text, sizeof text, "%s%s", d->help, d->cli_only ? " [command line only]" : "");
+    int col = fprintf(out, "%s", left);
+    if (col + 2 > HELP_COL) {
+        fputc('\n', out);
+        col = 0;
+    }
+    const char *t = text;
+    while (*t) {
+        fprintf(out, "%*s", HELP_COL - col, "");
+        size_t room = HELP_WIDTH - HELP_COL, n = strlen(t);
+        if (n > room) { /* break at the last space that fits */
+            n = room;
+            while (n > 0 && t[n] != ' ')
+                n--;
+            if (n == 0)
+                n = room;
+        }
+        fprintf(out, "%.*s\n", (int)n, t);
+        t += n;
+        while (*t == ' ')
+            t++;
+        col = 0;
+    }
+}
+
+bool opts_help_topic_known(const char *topic)
+{
+    if (strcmp(topic, "all") == 0)
+        return true;
+    for (size_t i = 0; i < NTOPICS; i++)
+        if (strcmp(topics[i].name, topic) == 0)
+            return true;
+    return false;
+}
+
+void opts_print_help_topic(FILE *out, const char *topic)
+{
+    for (size_t k = 0; k < NTOPICS; k++) {
+        if (strcmp(topic, "all") != 0 && strcmp(topic, topics[k].name) != 0)
+            continue;
+        bool any = false;
+        for (size_t i = 0; i < NDEFS; i++) {
+            if (strcmp(topic_of(defs[i].lname), topics[k].name) != 0)
+                continue;
+            if (!any)
+                fprintf(out, "\n%s (--help %s):\n", topics[k].title, topics[k].name);
+            any = true;
+            print_option(out, &defs[i]);
+        }
+    }
+}
+
 void opts_print_help(FILE *out)
 {
     fputs("Usage: crawl [OPTIONS] [URL...]\n"
           "       crawl --config FILE [--job NAME]... [--check] [OPTIONS]\n"
-          "       crawl robots FILE|- AGENT URL...   (allowed/disallowed per URL, by robots.txt FILE)\n"
-          "       crawl links [--base URL] [--charset NAME] [--page-requisites] [--all] FILE|-\n"
+          "       crawl robots FILE|- AGENT URL...\n"
+          "       crawl links [--base URL] [--charset NAME] [--page-requisites] [--all]\n"
+          "                   FILE|-\n"
           "Fetch every URL (from the arguments and from -i files) concurrently and write\n"
           "one JSON Lines record per URL. With --config, run the jobs of a configuration\n"
           "file; every option below except the command-line-only ones is also a key\n"
-          "there, and the command line overrides the file.\n\nOptions:\n",
+          "there, and the command line overrides the file. `crawl --help TOPIC` shows\n"
+          "one group: output, http, limits, recursive, mirroring, durable, batch.\n",
           out);
-    for (size_t i = 0; i < NDEFS; i++) {
-        const opt_def *d = &defs[i];
-        char left[64];
-        if (d->sname)
-            snprintf(left, sizeof left, "-%c, --%s%s%s", d->sname, d->lname, d->arg ? " " : "", d->arg ? d->arg : "");
-        else
-            snprintf(left, sizeof left, "    --%s%s%s", d->lname, d->arg ? " " : "", d->arg ? d->arg : "");
-        fprintf(out, "  %-36s %s%s\n", left, d->help, d->cli_only ? " [command line only]" : "");
-    }
+    opts_print_help_topic(out, "all");
     fputs("\nDurations take units (500ms, 10s, 5m, 1h; bare numbers are seconds);\n"
           "sizes take K, M, G (powers of 1024).\n"
           "\nExit status (the lowest non-zero code of the run wins, but 1 yields to any other\n"
           "and 130 to none):\n"
           "  0    every URL was fetched with a 2xx/3xx response\n"
-          "  1    generic error (invalid URL lines, policy refusals, bodies over --max-body)\n"
+          "  1    generic error (invalid URL lines, policy refusals, over --max-body)\n"
           "  2    usage error (bad option or value)\n"
           "  3    file I/O error (input, output, saved bodies)\n"
           "  4    network failure (DNS, connect, timeout, connection reset)\n"

@@ -128,6 +128,9 @@ void opt_list_free(opt_list *l);
 /* Convenience: parse and apply the command line (no config). */
 int opts_parse(crawl_opts *o, int argc, char **argv, FILE *err);
 void opts_print_help(FILE *out);
+/* --help TOPIC: a topic's options ("all": every one, grouped). */
+bool opts_help_topic_known(const char *topic);
+void opts_print_help_topic(FILE *out, const char *topic);
 /* Every setting of o that a config file can hold, as "key = value" lines. */
 void opts_print_effective(const crawl_opts *o, FILE *out);
 

@@ -12,21 +12,21 @@
 
 #include <stdio.h>
 
-#define CRAWL_ERRKINDS(X)                                                                 \
-    X(dns, "the host name did not resolve")                                               \
-    X(connect, "no TCP connection to the server")                                         \
-    X(tls, "TLS handshake or certificate verification failed")                            \
-    X(timeout, "a time limit ran out (--timeout, --connect-timeout, --speed-limit)")      \
-    X(recv, "the connection was reset or closed mid-response")                            \
-    X(protocol, "malformed response or content encoding")                                 \
-    X(too_large, "the body exceeded --max-body (kept truncated)")                         \
-    X(policy, "refused by the address policy (private or restricted addresses)")          \
-    X(http, "the server answered with an HTTP error status (4xx/5xx)")                    \
-    X(redirect, "a redirect loop, or more redirects than --max-redirs")                   \
-    X(invalid_url, "the input is not a valid http or https URL")                          \
-    X(interrupted, "stopped by SIGINT/SIGTERM before the fetch completed")                \
-    X(internal, "an error inside crawl (out of memory, a transfer that could not start)") \
-    X(robots, "recursive crawls: disallowed by robots.txt, or robots.txt unreachable")    \
+#define CRAWL_ERRKINDS(X)                                                        \
+    X(dns, "the host name did not resolve")                                      \
+    X(connect, "no TCP connection to the server")                                \
+    X(tls, "TLS handshake or certificate verification failed")                   \
+    X(timeout, "a time limit ran out (--timeout, --connect-timeout, --speed-*)") \
+    X(recv, "the connection was reset or closed mid-response")                   \
+    X(protocol, "malformed response or content encoding")                        \
+    X(too_large, "the body exceeded --max-body (kept truncated)")                \
+    X(policy, "refused by the address policy (private or restricted addresses)") \
+    X(http, "the server answered with an HTTP error status (4xx/5xx)")           \
+    X(redirect, "a redirect loop, or more redirects than --max-redirs")          \
+    X(invalid_url, "the input is not a valid http or https URL")                 \
+    X(interrupted, "stopped by SIGINT/SIGTERM before the fetch completed")       \
+    X(internal, "an error inside crawl (out of memory, a transfer not started)") \
+    X(robots, "-r: disallowed by robots.txt, or robots.txt unreachable")         \
     X(sitemap, "recursive crawls: a sitemap that is not valid XML or is too large")
 
 /* clang-format takes the line after the X-macro for a continuation. */
