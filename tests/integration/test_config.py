@@ -27,7 +27,8 @@ class ConfigTest(ServerTest):
         p = subprocess.run([CRAWL, "--config", example, "--check"], capture_output=True, text=True)
         self.assertEqual(p.returncode, 0, p.stderr)
         helptext = subprocess.run([CRAWL, "--help"], capture_output=True, text=True).stdout
-        keys = [m.group(1) for m in re.finditer(r"^\s+(?:-\S, )?--([a-z0-9.-]+).*$", helptext, re.M)
+        # an option's line and the lines its description wraps onto
+        keys = [m.group(1) for m in re.finditer(r"^  (?:-\S, |    )--([a-z0-9.-]+).*(?:\n {32}.*)*", helptext, re.M)
                 if "[command line only]" not in m.group(0)]
         self.assertGreater(len(keys), 30)
         with open(example) as f:
