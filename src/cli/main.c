@@ -71,7 +71,7 @@ typedef struct job {
     struct curl_slist *headers;
     char *dns_servers;
     char ua[64];
-    str_list domains, exclude_domains; /* comma lists split */
+    str_list domains, exclude_domains, accept, reject; /* comma lists split */
     int result;
 } job;
 
@@ -187,6 +187,8 @@ static int build_cfg(job *j)
     snprintf(j->ua, sizeof j->ua, "crawl/%s", CRAWL_VERSION);
     split_commas(&o->domains, &j->domains);
     split_commas(&o->exclude_domains, &j->exclude_domains);
+    split_commas(&o->accept, &j->accept);
+    split_commas(&o->reject, &j->reject);
     j->dns_servers = join_list(&o->dns_servers);
     j->cfg = (fetcher_cfg){
         .name = j->name,
@@ -237,6 +239,12 @@ static int build_cfg(job *j)
         .ndomains = j->domains.n,
         .exclude_domains = (const char *const *)j->exclude_domains.v,
         .nexclude_domains = j->exclude_domains.n,
+        .no_parent = o->no_parent,
+        .accept = (const char *const *)j->accept.v,
+        .naccept = j->accept.n,
+        .reject = (const char *const *)j->reject.v,
+        .nreject = j->reject.n,
+        .save = {.no_host_dirs = o->no_host_dirs, .no_dirs = o->no_dirs, .cut_dirs = (int)o->cut_dirs, .adjust_ext = o->adjust_ext},
         .accept_regex = o->accept_regex,
         .reject_regex = o->reject_regex,
         .max_pages = o->max_pages,
@@ -266,6 +274,8 @@ static void job_free(job *j)
 {
     list_release(&j->domains);
     list_release(&j->exclude_domains);
+    list_release(&j->accept);
+    list_release(&j->reject);
     opts_free(&j->o);
     curl_slist_free_all(j->headers);
     free(j->dns_servers);

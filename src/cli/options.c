@@ -87,10 +87,18 @@ static const opt_def defs[] = {
     {"max-url-length", 0, "N", K_LONG, OFF(max_url_length), 0, 0, "with -r: skip longer URLs (default 2048)", false},
     {"delay", 0, "DURATION", K_DURATION, OFF(delay_ms), 0, 0, "least time between two request starts on one host (-r: default robots.txt Crawl-delay)", false},
     {"robots", 0, "on|off", K_FLAG, OFF(robots), 0, 1, "with -r: obey robots.txt (default on)", false},
-    {"page-requisites", 0, NULL, K_FLAG, OFF(page_requisites), 0, 1, "with -r: also fetch images, scripts, stylesheets", false},
+    {"page-requisites", 'p', NULL, K_FLAG, OFF(page_requisites), 0, 1, "with -r: also fetch images, scripts, stylesheets", false},
     {"follow-nofollow", 0, NULL, K_FLAG, OFF(follow_nofollow), 0, 1, "with -r: follow rel=nofollow links and nofollow pages too", false},
     {"spider", 0, NULL, K_FLAG, OFF(spider), 0, 1, "fetch and report, save no bodies", false},
     {"max-links-per-page", 0, "N", K_LONG, OFF(max_links_per_page), 0, 0, "with -r: read at most N links from one page (default 10000)", false},
+    {"no-parent", 0, NULL, K_FLAG, OFF(no_parent), 0, 1, "with -r: never go above the seeds' directories (wget -np)", false},
+    {"accept", 'A', "LIST", K_LIST, OFF(accept), 0, 0, "with -r: keep only files whose names end in or match these (pdf,*.jpg); HTML is still read for links", false},
+    {"reject", 'R', "LIST", K_LIST, OFF(reject), 0, 0, "with -r: keep no file whose name ends in or matches these", false},
+    {"no-host-directories", 0, NULL, K_FLAG, OFF(no_host_dirs), 0, 1, "with -P: no HOST directory (wget -nH)", false},
+    {"no-directories", 0, NULL, K_FLAG, OFF(no_dirs), 0, 1, "with -P: every file directly under DIR (wget -nd)", false},
+    {"cut-dirs", 0, "N", K_LONG, OFF(cut_dirs), 0, 0, "with -P: drop the first N directories of each path", false},
+    {"adjust-extension", 'E', NULL, K_FLAG, OFF(adjust_ext), 0, 1, "with -P: add .html to HTML pages and .css to stylesheets that lack it", false},
+    {"mirror", 'm', NULL, K_FLAG, OFF(mirror), 0, 1, "mirror a site: -r -l inf (and -N once it exists), with -P", false},
     {"max-queued", 0, "N", K_LONG, OFF(max_queued), 1, 0, "with -r: URLs waiting in memory at most; more are dropped with a warning (kept for --resume with --state) (default 1000000)", false},
     {"config", 0, "FILE", K_STRING, OFF(config), 0, 0, "run the jobs of this configuration file (see crawl.conf(5))", true},
     {"job", 0, "NAME", K_LIST, OFF(job_names), 0, 0, "with --config: run only this job; repeatable", true},
@@ -280,6 +288,10 @@ static int apply_one(crawl_opts *o, const opt_assign *a, bool fresh, char *msg, 
             *(bool *)p = on;
         else
             *(int *)p = on ? d->value : 0;
+        if (on && strcmp(d->lname, "mirror") == 0) { /* wget's -m: -r -l inf; a later -l still wins */
+            o->recursive = true;
+            o->level = 0;
+        }
         return 0;
     }
     case K_COUNT:
@@ -292,6 +304,8 @@ static int apply_one(crawl_opts *o, const opt_assign *a, bool fresh, char *msg, 
         char *end;
         errno = 0;
         long v = strtol(val, &end, 10);
+        if (strcmp(d->lname, "level") == 0 && (strcmp(val, "inf") == 0 || strcmp(val, "infinite") == 0))
+            v = 0, end = (char *)val + strlen(val); /* wget's -l inf */
         if (end == val || *end || errno || v < d->min) {
             where(a, w, sizeof w);
             snprintf(msg, mlen, "%s: expected a whole number >= %ld, got '%s'", w, d->min, val);
@@ -357,6 +371,13 @@ static const struct {
     {"follow-nofollow", "recursive", "-r"},
     {"max-links-per-page", "recursive", "-r"},
     {"max-queued", "recursive", "-r"},
+    {"no-parent", "recursive", "-r"},
+    {"accept", "recursive", "-r"},
+    {"reject", "recursive", "-r"},
+    {"no-host-directories", "directory-prefix", "-P"},
+    {"no-directories", "directory-prefix", "-P"},
+    {"cut-dirs", "directory-prefix", "-P"},
+    {"adjust-extension", "directory-prefix", "-P"},
     {"resume", "state", "--state"},
     {"checkpoint-interval", "state", "--state"},
     {"warc-max-size", "warc-file", "--warc-file"},
@@ -495,6 +516,17 @@ int opts_lookup_key(const char *key, const char *value, const char *file, int li
     return 0;
 }
 
+/* wget's two-letter short options, parsed as wget parses them. */
+static const char *wget_two_letter(const char *s)
+{
+    static const char *const map[][2] = {
+        {"np", "no-parent"}, {"nH", "no-host-directories"}, {"nd", "no-directories"}, {"nc", "no-clobber"}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i][0], s) == 0)
+            return map[i][1];
+    return NULL;
+}
+
 int opts_parse_args(int argc, char **argv, opt_list *out, FILE *err)
 {
     const opt_def *url_def = find_long("url", 3);
@@ -526,6 +558,14 @@ int opts_parse_args(int argc, char **argv, opt_list *out, FILE *err)
                     return -1;
                 }
                 val = eq + 1; /* --flag=false is allowed for boolean options */
+            }
+        } else if (a[1] == 'n' && a[2] && !a[3] && wget_two_letter(a + 1)) {
+            /* wget's two-letter short options: -np, -nH, -nd, -nc */
+            const char *name = wget_two_letter(a + 1);
+            d = find_long(name, strlen(name));
+            if (!d) {
+                fprintf(err, "crawl: option '%s' (wget's --%s) is not supported (see crawl --help)\n", a, name);
+                return -1;
             }
         } else {
             d = find_short(a[1], false);

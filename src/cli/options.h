@@ -76,6 +76,11 @@ typedef struct crawl_opts {
     int64_t delay_ms;
     bool robots;
     bool page_requisites;
+    bool no_parent;
+    str_list accept, reject; /* -A / -R: suffixes or globs, comma lists */
+    bool no_host_dirs, no_dirs, adjust_ext;
+    long cut_dirs;
+    bool mirror;
     bool follow_nofollow;
     bool spider;
     long max_links_per_page;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fnmatch.h>
 #include <strings.h>
 
 #include "charset.h"
@@ -100,6 +101,125 @@ bool discover_is_seed_host(const engine *E, const char *host)
     return false;
 }
 
+/* The file name of a URL's path (after the last '/', before '?' or '#'). */
+static void file_name(const char *url, const char **name, size_t *n)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    size_t end = strcspn(p, "?#");
+    const char *path = memchr(p, '/', end);
+    if (!path) {
+        *name = p + end;
+        *n = 0;
+        return;
+    }
+    const char *last = path;
+    for (const char *q = path; q < p + end; q++)
+        if (*q == '/')
+            last = q;
+    *name = last + 1;
+    *n = (size_t)(p + end - (last + 1));
+}
+
+/* wget's test for -A/-R: a pattern with * ? [ is a glob on the file name,
+ * anything else a suffix of it. */
+static bool name_matches(const char *name, size_t n, const char *const *pats, size_t npats)
+{
+    char buf[512];
+    if (n >= sizeof buf)
+        n = sizeof buf - 1;
+    memcpy(buf, name, n);
+    buf[n] = 0;
+    for (size_t i = 0; i < npats; i++) {
+        const char *pat = pats[i];
+        if (strpbrk(pat, "*?[")) {
+            if (fnmatch(pat, buf, 0) == 0)
+                return true;
+        } else {
+            size_t m = strlen(pat);
+            if (m && n >= m && memcmp(buf + n - m, pat, m) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+bool discover_keep_file(const engine *E, const char *url)
+{
+    const fetcher_cfg *c = E->cfg;
+    if (!c->naccept && !c->nreject)
+        return true;
+    const char *name;
+    size_t n;
+    file_name(url, &name, &n);
+    if (n == 0) /* a directory: its index page */
+        name = "index.html", n = 10;
+    if (c->naccept && !name_matches(name, n, c->accept, c->naccept))
+        return false;
+    return !(c->nreject && name_matches(name, n, c->reject, c->nreject));
+}
+
+/* Could url be an HTML page (read for links even when -A/-R would not keep
+ * it)? A directory, a page suffix, or no suffix at all, as wget guesses. */
+static bool may_be_page(const char *url)
+{
+    static const char *const pages[] = {".html", ".htm", ".shtml", ".xhtml", ".php", ".asp", ".aspx", ".jsp",
+                                        ".cgi", ".pl", NULL};
+    const char *name;
+    size_t n;
+    file_name(url, &name, &n);
+    const char *dot = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (name[i] == '.')
+            dot = name + i;
+    if (n == 0 || !dot)
+        return true;
+    for (const char *const *s = pages; *s; s++)
+        if ((size_t)(name + n - dot) == strlen(*s) && strncasecmp(dot, *s, strlen(*s)) == 0)
+            return true;
+    return false;
+}
+
+void discover_add_seed_dir(engine *E, const char *url)
+{
+    const char *p = strstr(url, "://");
+    if (!p)
+        return;
+    p += 3;
+    size_t end = strcspn(p, "?#");
+    const char *last = NULL;
+    for (const char *q = p; q < p + end; q++)
+        if (*q == '/')
+            last = q;
+    size_t n = last ? (size_t)(last + 1 - url) : (size_t)(p + end - url);
+    char *dir = strndup(url, n);
+    char **v = dir ? realloc(E->seed_dirs, (E->nseed_dirs + 1) * sizeof *v) : NULL;
+    if (!v) {
+        free(dir);
+        return;
+    }
+    E->seed_dirs = v;
+    E->seed_dirs[E->nseed_dirs++] = dir;
+}
+
+/* --no-parent: url is under a seed's directory, or on an origin no seed is
+ * on (reached with --span-hosts). */
+static bool under_seed_dirs(const engine *E, const char *url)
+{
+    bool same_origin = false;
+    for (size_t i = 0; i < E->nseed_dirs; i++) {
+        const char *d = E->seed_dirs[i];
+        size_t n = strlen(d);
+        if (strncmp(url, d, n) == 0)
+            return true;
+        const char *h = strstr(d, "://");
+        size_t o = h ? (size_t)(h + 3 - d) + strcspn(h + 3, "/") : n;
+        if (strncmp(url, d, o) == 0 && (url[o] == '/' || url[o] == 0 || url[o] == '?'))
+            same_origin = true;
+    }
+    return !same_origin;
+}
+
 bool discover_in_scope(engine *E, const char *url)
 {
     const fetcher_cfg *c = E->cfg;
@@ -131,6 +251,8 @@ bool discover_in_scope(engine *E, const char *url)
     for (size_t i = 0; i < c->nexclude_domains; i++)
         if (domain_match(host, c->exclude_domains[i]))
             return false;
+    if (c->no_parent && !under_seed_dirs(E, url))
+        return false;
     if (E->have_accept && regexec(&E->accept_re, url, 0, NULL, 0) != 0)
         return false;
     if (E->have_reject && regexec(&E->reject_re, url, 0, NULL, 0) == 0)
@@ -149,6 +271,11 @@ void discover_queue_link(engine *E, char *url, const char *parent, int depth)
     }
     if (!discover_in_scope(E, url)) {
         E->skipped_scope++;
+        free(url);
+        return;
+    }
+    if (!may_be_page(url) && !discover_keep_file(E, url)) { /* -A/-R: not kept, and no page to read */
+        E->skipped_accept++;
         free(url);
         return;
     }

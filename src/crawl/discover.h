@@ -19,6 +19,10 @@ const char *discover_host_of(const char *url, char *buf, size_t len);
  * the address policy lets them resolve anywhere. */
 bool discover_is_seed_host(const engine *E, const char *host);
 bool discover_in_scope(engine *E, const char *url);
+/* -A/-R: is url's file one to keep (save)? true without -A/-R. */
+bool discover_keep_file(const engine *E, const char *url);
+/* --no-parent: a seed's directory (its URL up to the last '/'). */
+void discover_add_seed_dir(engine *E, const char *url);
 /* Queue a normalized URL if it is new, in scope and within the limits.
  * Takes ownership of url. */
 void discover_queue_link(engine *E, char *url, const char *parent, int depth);

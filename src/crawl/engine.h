@@ -82,6 +82,8 @@ typedef struct engine {
     size_t nseed_hosts;
     char **seed_sites; /* registrable domains of the seeds (--same-site) */
     size_t nseed_sites;
+    char **seed_dirs; /* the seeds' directories (--no-parent) */
+    size_t nseed_dirs;
     const psl_ctx_t *psl;
     uint64_t pages_extracted, pages_extracted_off_loop;
     warc_writer *warc;
@@ -104,7 +106,7 @@ typedef struct engine {
     regex_t accept_re, reject_re;
     bool have_accept, have_reject;
     long queued_pages; /* seeds + links queued (for --max-pages) */
-    uint64_t skipped_scope, skipped_robots, skipped_limit, skipped_trap;
+    uint64_t skipped_scope, skipped_robots, skipped_limit, skipped_trap, skipped_accept;
 } engine;
 
 /* A queued URL, validated and normalized by the producer. URL parsing uses

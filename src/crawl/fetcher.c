@@ -346,7 +346,7 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
                 retry_delay_ms(1, c->retry_delay_ms, c->max_retry_delay_ms, resp.retry_after_s, &E->rng);
     }
     bool save = c->directory_prefix && !c->spider && resp.body && !interrupted && !resp.err &&
-                resp.status >= 200 && resp.status < 300;
+                resp.status >= 200 && resp.status < 300 && (!pg || discover_keep_file(E, cur));
 
     E->st.done++;
     E->st.bytes += resp.bytes;
@@ -940,11 +940,12 @@ int fetcher_main(void *arg)
         if (E.cfg->recursive)
             fprintf(stderr,
                     "%slinks extracted from %llu pages (%llu off the loop); skipped: %llu out of scope, "
-                    "%llu by robots.txt, %llu over limits, %llu traps; %zu URLs seen (%zu bytes)\n",
+                    "%llu by robots.txt, %llu over limits, %llu traps, %llu by -A/-R; %zu URLs seen (%zu bytes)\n",
                     prefix, (unsigned long long)E.pages_extracted,
                     (unsigned long long)E.pages_extracted_off_loop, (unsigned long long)E.skipped_scope,
                     (unsigned long long)E.skipped_robots, (unsigned long long)E.skipped_limit,
-                    (unsigned long long)E.skipped_trap, E.seen.count, seen_bytes(&E.seen));
+                    (unsigned long long)E.skipped_trap, (unsigned long long)E.skipped_accept, E.seen.count,
+                    seen_bytes(&E.seen));
     }
 
     if (E.cfg->recursive && E.fr_ready && E.fr.refused) {
@@ -1016,5 +1017,8 @@ cleanup:
     for (size_t i = 0; i < E.nseed_sites; i++)
         free(E.seed_sites[i]);
     free(E.seed_sites);
+    for (size_t i = 0; i < E.nseed_dirs; i++)
+        free(E.seed_dirs[i]);
+    free(E.seed_dirs);
     return code;
 }

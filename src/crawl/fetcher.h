@@ -20,6 +20,7 @@
 
 #include "net/http.h"
 #include "out/recsel.h"
+#include "out/savepath.h"
 
 /* Exit statuses (documented in --help and crawl(1)). */
 enum {
@@ -83,6 +84,10 @@ typedef struct fetcher_cfg {
     size_t ndomains;
     const char *const *exclude_domains;
     size_t nexclude_domains;
+    bool no_parent;                            /* never above the seeds' directories */
+    const char *const *accept, *const *reject; /* -A / -R: suffixes or globs of file names */
+    size_t naccept, nreject;
+    savepath_opts save;                      /* -nH, -nd, --cut-dirs, -E */
     const char *accept_regex, *reject_regex; /* POSIX extended, on the normalized URL */
     long max_pages, max_pages_per_host;      /* 0 = unlimited */
     long max_url_length;

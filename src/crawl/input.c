@@ -206,6 +206,7 @@ static int enqueue_at(engine *E, char *line, int64_t src, int64_t off)
                 }
             }
             if (norm) {
+                discover_add_seed_dir(E, norm);
                 discover_queue_link(E, norm, NULL, 0);
                 frontier_notify(&E->fr);
                 E->st.queued_total++;

@@ -360,7 +360,9 @@ static void save_body(writer_q *q, record *rec, const writer_x *x)
     engine *E = q->E;
     const size_t len = 4096;
     char *rel = malloc(len), *used = malloc(len), *full = NULL;
-    int rc = rel && used ? savepath_for_url(x->url, rel, len) : -ENOMEM;
+    savepath_opts so = E->cfg->save; /* -nH, -nd, --cut-dirs, -E */
+    so.content_type = rec->content_type;
+    int rc = rel && used ? savepath_for_url_opts(x->url, &so, rel, len) : -ENOMEM;
     if (rc == 0)
         rc = savepath_write(E->dirfd, E->dirs, rel, x->body ? x->body : "", x->bytes, x->fd, used, len);
     rec->fields |= REC_SAVED;

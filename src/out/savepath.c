@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,8 +54,26 @@ static int put_seg(char *out, size_t len, size_t pos, const char *s, size_t n, b
     return (int)pos;
 }
 
-int savepath_for_url(const char *url, char *out, size_t len)
+int savepath_for_url(const char *url, char *out, size_t len) { return savepath_for_url_opts(url, NULL, out, len); }
+
+/* -E: does the file name (its query aside) already end in one of exts? */
+static bool has_ext(const char *file, size_t n, const char *const *exts)
 {
+    const char *q = memchr(file, '?', n);
+    size_t m = q ? (size_t)(q - file) : n;
+    for (; *exts; exts++) {
+        size_t e = strlen(*exts);
+        if (m >= e && strncasecmp(file + m - e, *exts, e) == 0)
+            return true;
+    }
+    return false;
+}
+
+int savepath_for_url_opts(const char *url, const savepath_opts *o, char *out, size_t len)
+{
+    static const savepath_opts none = {0};
+    if (!o)
+        o = &none;
     CURLU *u = curl_url();
     char *host = NULL, *port = NULL, *path = NULL, *query = NULL, *scheme = NULL;
     int rc = -EINVAL;
@@ -69,7 +88,8 @@ int savepath_for_url(const char *url, char *out, size_t len)
     snprintf(hostport, sizeof hostport, "%s%s%s", host, port ? ":" : "", port ? port : "");
     for (char *p = hostport; *p; p++)
         *p = (char)tolower((unsigned char)*p);
-    int pos = put_seg(out, len, 0, hostport, strlen(hostport), false);
+    out[0] = 0;
+    int pos = o->no_host_dirs || o->no_dirs ? 0 : put_seg(out, len, 0, hostport, strlen(hostport), false);
     if (pos < 0) {
         rc = -ENAMETOOLONG;
         goto out;
@@ -90,15 +110,37 @@ int savepath_for_url(const char *url, char *out, size_t len)
             last_n = n;
             break;
         }
-        if (++depth > MAX_DEPTH || (pos = put_seg(out, len, (size_t)pos, p, n, false)) < 0) {
+        if (++depth > MAX_DEPTH) {
+            rc = -ENAMETOOLONG;
+            goto out;
+        }
+        /* --cut-dirs drops the first directories; -nd all of them */
+        if (!o->no_dirs && depth > o->cut_dirs && (pos = put_seg(out, len, (size_t)pos, p, n, false)) < 0) {
             rc = -ENAMETOOLONG;
             goto out;
         }
         p = e;
     }
     char file[3 * MAX_SEG + 64];
-    snprintf(file, sizeof file, "%.*s%s%s", (int)(last ? last_n : 10), last ? last : "index.html",
-             query ? "?" : "", query ? query : "");
+    int fl = snprintf(file, sizeof file, "%.*s%s%s", (int)(last ? last_n : 10), last ? last : "index.html",
+                      query ? "?" : "", query ? query : "");
+    if (fl < 0)
+        fl = 0;
+    if ((size_t)fl >= sizeof file - 8) { /* an over-long name: put_seg shortens it with a hash anyway */
+        fl = (int)(sizeof file - 8);
+        file[fl] = 0;
+    }
+    /* -E: an HTML page or a stylesheet gets the extension a browser needs
+     * to open the saved copy (wget's --adjust-extension) */
+    static const char *const html_exts[] = {".html", ".htm", NULL}, *const css_exts[] = {".css", NULL};
+    const char *ct = o->content_type;
+    if (o->adjust_ext && ct) {
+        if ((strncasecmp(ct, "text/html", 9) == 0 || strncasecmp(ct, "application/xhtml+xml", 21) == 0) &&
+            !has_ext(file, (size_t)fl, html_exts))
+            memcpy(file + fl, ".html", 6);
+        else if (strncasecmp(ct, "text/css", 8) == 0 && !has_ext(file, (size_t)fl, css_exts))
+            memcpy(file + fl, ".css", 5);
+    }
     if ((pos = put_seg(out, len, (size_t)pos, file, strlen(file), true)) < 0) {
         rc = -ENAMETOOLONG;
         goto out;

@@ -15,10 +15,20 @@
 #ifndef CRAWL_OUT_SAVEPATH_H
 #define CRAWL_OUT_SAVEPATH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Map an http(s) URL to a relative path. 0, or -EINVAL / -ENAMETOOLONG. */
 int savepath_for_url(const char *url, char *out, size_t len);
+/* wget's layout switches. */
+typedef struct savepath_opts {
+    bool no_host_dirs;        /* -nH: no HOST[:PORT] directory */
+    bool no_dirs;             /* -nd: every file directly under DIR */
+    int cut_dirs;             /* --cut-dirs N: drop the first N directories of the path */
+    bool adjust_ext;          /* -E: .html for HTML, .css for CSS, when the name lacks it */
+    const char *content_type; /* for adjust_ext */
+} savepath_opts;
+int savepath_for_url_opts(const char *url, const savepath_opts *o, char *out, size_t len);
 /* Open descriptors of the directories files were last saved in (at most
  * 64), so saving many files into one directory does not create, open and
  * close every parent again for each file. Entries are keyed by the path

@@ -1,6 +1,7 @@
 /* libFuzzer target: the save-path mapping (src/out/savepath.c). Asserts: a
  * mapped path is relative, within PATH_MAX, has no empty, "." or ".."
- * segment, and its first segment is the host (nothing climbs out of DIR). */
+ * segment (nothing climbs out of DIR), whatever the layout switches (-nH,
+ * -nd, --cut-dirs, -E), which the first input byte picks. */
 #include <linux/limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,7 +22,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     char out[PATH_MAX];
-    if (savepath_for_url(url, out, sizeof out) == 0) {
+    unsigned sw = size ? data[0] : 0;
+    savepath_opts o = {.no_host_dirs = sw & 1,
+                       .no_dirs = sw & 2,
+                       .cut_dirs = (int)(sw >> 4 & 7),
+                       .adjust_ext = sw & 4,
+                       .content_type = sw & 8 ? "text/html" : "text/css"};
+    if (savepath_for_url_opts(url, &o, out, sizeof out) == 0) {
         size_t n = strlen(out);
         if (n == 0 || n >= PATH_MAX || out[0] == '/')
             abort();
