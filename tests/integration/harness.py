@@ -36,6 +36,15 @@ class Server:
     def get_json(self, path):
         return json.loads(self.get(path))
 
+    def requests(self):
+        """Every request the server received since the last /_reset, as it
+        received it: dicts with method, uri, headers (a list of [name, value])
+        and body (bytes >= 0x80 as \\u00XX)."""
+        return [json.loads(l) for l in self.get("/_reqs").decode().splitlines() if l]
+
+    def reset(self):
+        self.get("/_reset")
+
     def stop(self):
         self.proc.terminate()
         try:
