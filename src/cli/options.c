@@ -1,5 +1,6 @@
 /* options: see options.h. */
 #include "options.h"
+#include "net/url.h"
 #include "out/errkind.h"
 #include "xalloc.h"
 
@@ -491,6 +492,21 @@ static void print_ms(FILE *out, int64_t ms)
         fprintf(out, "%lldms", (long long)ms);
 }
 
+/* A value as --check shows it: never a password given in a URL. */
+static void print_redacted(FILE *out, const char *v)
+{
+    char *tmp;
+    fputs(url_printable(v, &tmp), out);
+    free(tmp);
+}
+
+static void print_value(FILE *out, const char *key, const char *v)
+{
+    fprintf(out, "%s = ", key);
+    print_redacted(out, v);
+    fputc('\n', out);
+}
+
 void opts_print_effective(const crawl_opts *o, FILE *out)
 {
     for (size_t i = 0; i < NDEFS; i++) {
@@ -511,7 +527,7 @@ void opts_print_effective(const crawl_opts *o, FILE *out)
                     fprintf(out, "%s = %.*s: (hidden)\n", d->lname, (int)(strchr(v, ':') - v), v);
                     continue;
                 }
-                fprintf(out, "%s = %s\n", d->lname, v);
+                print_value(out, d->lname, v);
             }
             continue;
         }
@@ -534,7 +550,7 @@ void opts_print_effective(const crawl_opts *o, FILE *out)
         case K_DURATION: print_ms(out, *(const int64_t *)p); break;
         case K_SIZE: fprintf(out, "%lld", (long long)*(const int64_t *)p); break;
         case K_RATE: fprintf(out, "%g/s", *(const double *)p); break;
-        case K_STRING: fputs(*(char *const *)p ? *(char *const *)p : "", out); break;
+        case K_STRING: print_redacted(out, *(char *const *)p ? *(char *const *)p : ""); break;
         case K_PROGRESS: {
             progress_mode m = *(const progress_mode *)p;
             fputs(m == PROGRESS_AUTO ? "auto" : m == PROGRESS_BAR ? "bar" : "none", out);

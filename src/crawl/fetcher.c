@@ -207,9 +207,12 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
             st = http_fetch(E->http, &req, &resp);
             fetched = true;
             writer_archive(E, cur, &resp);
-            if (c->verbose)
-                fprintf(stderr, "crawl: %s -> %ld%s%s\n", cur, resp.status, resp.err ? " " : "",
-                        resp.err ? resp.errmsg : "");
+            if (c->verbose) {
+                char *tmp; /* never a password in a log */
+                fprintf(stderr, "crawl: %s -> %ld%s%s\n", url_printable(cur, &tmp), resp.status,
+                        resp.err ? " " : "", resp.err ? resp.errmsg : "");
+                free(tmp);
+            }
             if (st < 0 || retry >= c->retries || !retry_wanted(resp.err, resp.status))
                 break;
             int64_t d = retry_delay_ms(retry + 1, c->retry_delay_ms, c->max_retry_delay_ms,

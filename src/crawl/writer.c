@@ -1,5 +1,6 @@
 /* writer: see writer.h. */
 #include "writer.h"
+#include "net/url.h"
 
 #include <jansson.h>
 
@@ -274,7 +275,9 @@ void writer_save_body(engine *E, record *rec, const char *url, const http_resp *
             rc = -ENOMEM;
         rec->fields |= REC_SAVE_ERROR;
         record_set(&rec->save_error, strerror(-rc));
-        fprintf(stderr, "crawl: cannot save %s: %s\n", url, strerror(-rc));
+        char *tmp; /* never a password in a log */
+        fprintf(stderr, "crawl: cannot save %s: %s\n", url_printable(url, &tmp), strerror(-rc));
+        free(tmp);
         engine_note_exit(E, EXIT_IO);
     }
     free(full);

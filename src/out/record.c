@@ -1,6 +1,7 @@
 /* record: see record.h. */
 #include "record.h"
 #include "errkind.h"
+#include "net/url.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -159,6 +160,19 @@ static int put_str(json_t *obj, const char *key, json_t **slot, const char *v)
     return put_node(obj, key, slot, n);
 }
 
+/* put_str for text that may hold a URL: passwords in URLs never reach a
+ * record ("user:***@"). */
+static int put_text(json_t *obj, const char *key, json_t **slot, const char *v)
+{
+    int oom;
+    char *r = url_redact(v, &oom);
+    if (oom)
+        return -ENOMEM;
+    int rc = put_str(obj, key, slot, r ? r : v);
+    free(r);
+    return rc;
+}
+
 /* Show integer v under key, or null when is_null. */
 static int put_int(json_t *obj, const char *key, json_t **slot, json_int_t v, bool is_null)
 {
@@ -234,8 +248,8 @@ static int fill(shape *s, const record *r)
     json_t *o = s->obj;
     json_t **v = s->val;
     int rc = 0;
-    rc |= put_str(o, "url", &v[K_URL], r->url);
-    rc |= put_str(o, "final_url", &v[K_FINAL_URL], r->final_url);
+    rc |= put_text(o, "url", &v[K_URL], r->url);
+    rc |= put_text(o, "final_url", &v[K_FINAL_URL], r->final_url);
     rc |= put_int(o, "status", &v[K_STATUS], r->status, r->status == 0);
     if (r->err_kind) { /* the shape's own {kind, message} object, shown again */
         if (v[K_ERROR] != s->err)
@@ -243,12 +257,12 @@ static int fill(shape *s, const record *r)
         /* Spelled by the errkind table; a kind missing from it is a bug, shown as internal. */
         const char *kind = errkind_lookup(r->err_kind);
         rc |= put_str(s->err, "kind", &s->err_val[0], kind ? kind : errkind_name(ERRKIND_internal));
-        rc |= put_str(s->err, "message", &s->err_val[1], r->err_msg);
+        rc |= put_text(s->err, "message", &s->err_val[1], r->err_msg);
     } else {
         rc |= put_null(o, "error", &v[K_ERROR]);
     }
     if (v[K_INPUT])
-        rc |= put_str(o, "input", &v[K_INPUT], r->input);
+        rc |= put_text(o, "input", &v[K_INPUT], r->input);
     if (v[K_CONTENT_TYPE]) {
         rc |= put_str(o, "content_type", &v[K_CONTENT_TYPE], r->content_type);
         rc |= put_int(o, "bytes", &v[K_BYTES], r->bytes, false);
@@ -265,7 +279,7 @@ static int fill(shape *s, const record *r)
             json_t *h = json_object();
             json_t *u = h ? json_null() : NULL;
             json_t *st = NULL;
-            if (!h || put_str(h, "url", &u, r->hops[i].url) < 0 || put_int(h, "status", &st, r->hops[i].status, false) < 0 ||
+            if (!h || put_text(h, "url", &u, r->hops[i].url) < 0 || put_int(h, "status", &st, r->hops[i].status, false) < 0 ||
                 json_array_append_new(hops, h) < 0)
                 rc = -ENOMEM;
         }
@@ -277,7 +291,7 @@ static int fill(shape *s, const record *r)
         rc |= put_bool(o, "sitemap", &v[K_SITEMAP], true);
     if (v[K_DEPTH]) {
         rc |= put_int(o, "depth", &v[K_DEPTH], r->depth, false);
-        rc |= put_str(o, "parent", &v[K_PARENT], r->parent);
+        rc |= put_text(o, "parent", &v[K_PARENT], r->parent);
     }
     if (v[K_LINKS])
         rc |= put_int(o, "links_found", &v[K_LINKS], r->links_found, false);
