@@ -19,6 +19,7 @@
 #include "xalloc.h"
 #include "cli/config.h"
 #include "cli/options.h"
+#include "cli/reqopts.h"
 #include "crawl/co.h"
 #include "crawl/co_group.h"
 #include "crawl/co_sync.h"
@@ -59,6 +60,7 @@ typedef struct job {
     char *dns_servers;
     char ua[64];
     str_list domains, exclude_domains; /* comma lists split */
+    reqopts req;                       /* the request: method, body, credentials */
     int result;
 } job;
 
@@ -113,6 +115,8 @@ static int build_cfg(job *j)
         }
         j->headers = curl_slist_append(j->headers, o->headers.v[i]);
     }
+    if (reqopts_build(o, &j->req, stderr) < 0)
+        return -1;
     snprintf(j->ua, sizeof j->ua, "crawl/%s", CRAWL_VERSION);
     split_commas(&o->domains, &j->domains);
     split_commas(&o->exclude_domains, &j->exclude_domains);
@@ -133,7 +137,10 @@ static int build_cfg(job *j)
             .insecure = o->insecure,
             .http_version = o->http_version,
             .allow_private = o->allow_private,
+            .username = j->req.username,
+            .password = j->req.password,
         },
+        .request = j->req.have_spec ? &j->req.spec : NULL,
         .urls = (const char *const *)o->urls.v,
         .nurls = o->urls.n,
         .inputs = (const char *const *)o->input_files.v,
@@ -197,6 +204,7 @@ static void job_free(job *j)
     opts_free(&j->o);
     curl_slist_free_all(j->headers);
     free(j->dns_servers);
+    reqopts_free(&j->req);
 }
 
 /* ---- running several jobs on one loop ------------------------------------------ */

@@ -49,6 +49,14 @@ static const opt_def defs[] = {
     {"header", 'H', "'NAME: VALUE'", K_LIST, OFF(headers), 0, 0, "extra request header; repeatable", false},
     {"proxy", 'x', "URL", K_STRING, OFF(proxy), 0, 0, "use this proxy (environment proxies are ignored)", false},
     {"insecure", 0, NULL, K_FLAG, OFF(insecure), 0, 1, "do not verify TLS certificates", false},
+    {"request", 'X', "METHOD", K_STRING, OFF(request_method), 0, 0, "send this method (default GET, or POST with a body)", false},
+    {"data", 'd', "STRING|@FILE", K_LIST, OFF(data), 0, 0, "POST this body (form encoded); several are joined with '&'; @FILE: its contents, line breaks dropped", false},
+    {"data-binary", 0, "STRING|@FILE", K_STRING, OFF(data_binary), 0, 0, "POST this body as is; @FILE is streamed from the file at each attempt", false},
+    {"json", 0, "STRING|@FILE", K_LIST, OFF(json), 0, 0, "POST this JSON body (Content-Type and Accept: application/json); several are concatenated", false},
+    {"head", 'I', NULL, K_FLAG, OFF(head), 0, 1, "send HEAD: status and headers only", false},
+    {"user", 'u', "USER[:PASSWORD]", K_STRING, OFF(user), 0, 0, "Basic credentials, sent only to the input URLs' origins (see --location-trusted)", false},
+    {"http-user", 0, "USER", K_STRING, OFF(http_user), 0, 0, "the user name of --user", false},
+    {"http-password", 0, "PASSWORD", K_STRING, OFF(http_password), 0, 0, "the password of --user", false},
     {"http1.1", 0, NULL, K_HTTPVER, OFF(http_version), 0, 11, "use HTTP/1.1 only", false},
     {"http2", 0, NULL, K_HTTPVER, OFF(http_version), 0, 2, "prefer HTTP/2 (default over TLS)", false},
     {"max-body", 0, "SIZE", K_SIZE, OFF(max_body), 0, 0, "read at most SIZE bytes of a body after decoding; 0 = no limit (default 1G)", false},
@@ -85,7 +93,7 @@ static const opt_def defs[] = {
     {"robots", 0, "on|off", K_FLAG, OFF(robots), 0, 1, "with -r: obey robots.txt (default on)", false},
     {"page-requisites", 0, NULL, K_FLAG, OFF(page_requisites), 0, 1, "with -r: also fetch images, scripts, stylesheets", false},
     {"follow-nofollow", 0, NULL, K_FLAG, OFF(follow_nofollow), 0, 1, "with -r: follow rel=nofollow links and nofollow pages too", false},
-    {"spider", 0, NULL, K_FLAG, OFF(spider), 0, 1, "fetch and report, save no bodies", false},
+    {"spider", 0, NULL, K_FLAG, OFF(spider), 0, 1, "check with HEAD (GET where HEAD is refused, and for pages -r reads for links); save nothing", false},
     {"max-links-per-page", 0, "N", K_LONG, OFF(max_links_per_page), 0, 0, "with -r: read at most N links from one page (default 10000)", false},
     {"max-queued", 0, "N", K_LONG, OFF(max_queued), 1, 0, "with -r: URLs waiting in memory at most; more are counted and dropped (default 1000000)", false},
     {"config", 0, "FILE", K_STRING, OFF(config), 0, 0, "run the jobs of this configuration file (see crawl.conf(5))", true},
@@ -97,6 +105,22 @@ static const opt_def defs[] = {
     {"help", 'h', NULL, K_FLAG, OFF(help), 0, 1, "print this help and exit", true},
 };
 #define NDEFS (sizeof defs / sizeof defs[0])
+
+/* Other spellings (wget's and curl's long names) of options in the table.
+ * at_file: the alias takes a bare FILE where the option takes @FILE. */
+static const struct opt_alias {
+    const char *alias, *name;
+    bool at_file;
+} aliases[] = {
+    {"method", "request", false},
+    {"post-data", "data", false},
+    {"body-data", "data", false},
+    {"body-file", "data-binary", true},
+    {"post-file", "data-binary", true},
+    {"password", "http-password", false},
+    {"no-check-certificate", "insecure", false},
+};
+#define NALIASES (sizeof aliases / sizeof aliases[0])
 
 const char *opts_long_name(size_t i, bool *config_key)
 {
@@ -363,6 +387,20 @@ static void push(opt_list *l, const opt_def *d, const char *value, const char *f
     l->n++;
 }
 
+static void push_value(opt_list *l, const opt_def *d, const char *value, bool at_file, const char *file, int line)
+{
+    if (!at_file || !value) {
+        push(l, d, value, file, line);
+        return;
+    }
+    size_t n = strlen(value);
+    char *v = xcalloc(1, n + 2);
+    v[0] = '@';
+    memcpy(v + 1, value, n + 1); /* with its NUL */
+    push(l, d, v, file, line);
+    free(v);
+}
+
 void opt_list_free(opt_list *l)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -372,13 +410,35 @@ void opt_list_free(opt_list *l)
     l->n = 0;
 }
 
-static const opt_def *find_long(const char *name, size_t len)
+static const opt_def *find_def(const char *name, size_t len)
 {
     for (size_t k = 0; k < NDEFS; k++)
         if (strlen(defs[k].lname) == len && strncmp(defs[k].lname, name, len) == 0)
             return &defs[k];
     return NULL;
 }
+
+/* The option named name (or one of its aliases); *at_file: see aliases. */
+static const opt_def *find_long_alias(const char *name, size_t len, bool *at_file)
+{
+    *at_file = false;
+    const opt_def *d = find_def(name, len);
+    for (size_t k = 0; !d && k < NALIASES; k++)
+        if (strlen(aliases[k].alias) == len && strncmp(aliases[k].alias, name, len) == 0) {
+            d = find_def(aliases[k].name, strlen(aliases[k].name));
+            *at_file = aliases[k].at_file;
+        }
+    return d;
+}
+
+static const opt_def *find_long(const char *name, size_t len)
+{
+    bool at_file;
+    return find_long_alias(name, len, &at_file);
+}
+
+/* push() for an alias that takes a bare FILE: the option's @FILE. */
+static void push_value(opt_list *l, const opt_def *d, const char *value, bool at_file, const char *file, int line);
 
 static const opt_def *find_short(char c, bool flag_only)
 {
@@ -391,7 +451,8 @@ static const opt_def *find_short(char c, bool flag_only)
 int opts_lookup_key(const char *key, const char *value, const char *file, int line, opt_list *out, char *msg,
                     size_t mlen)
 {
-    const opt_def *d = find_long(key, strlen(key));
+    bool at_file;
+    const opt_def *d = find_long_alias(key, strlen(key), &at_file);
     if (!d) {
         snprintf(msg, mlen, "%s:%d: unknown key '%s'", file, line, key);
         return -1;
@@ -400,7 +461,7 @@ int opts_lookup_key(const char *key, const char *value, const char *file, int li
         snprintf(msg, mlen, "%s:%d: '%s' is a command-line option, not a configuration key", file, line, key);
         return -1;
     }
-    push(out, d, value, file, line);
+    push_value(out, d, value, at_file, file, line);
     return 0;
 }
 
@@ -420,11 +481,12 @@ int opts_parse_args(int argc, char **argv, opt_list *out, FILE *err)
         }
         const opt_def *d = NULL;
         const char *val = NULL;
+        bool at_file = false;
         if (a[1] == '-') {
             const char *name = a + 2;
             const char *eq = strchr(name, '=');
             size_t len = eq ? (size_t)(eq - name) : strlen(name);
-            d = find_long(name, len);
+            d = find_long_alias(name, len, &at_file);
             if (!d) {
                 fprintf(err, "crawl: unknown option '--%.*s' (see crawl --help)\n", (int)len, name);
                 return -1;
@@ -465,7 +527,7 @@ int opts_parse_args(int argc, char **argv, opt_list *out, FILE *err)
             }
             val = argv[++i];
         }
-        push(out, d, val, NULL, 0);
+        push_value(out, d, val, at_file, NULL, 0);
     }
     return 0;
 }
@@ -542,6 +604,17 @@ void opts_print_effective(const crawl_opts *o, FILE *out)
             fprintf(out, "# %s = (not set)\n", d->lname);
             continue;
         }
+        if (strcmp(d->lname, "user") == 0 || strcmp(d->lname, "http-password") == 0) {
+            /* never echo credentials (they usually come from ${VAR}) */
+            const char *v = *(char *const *)p;
+            if (strcmp(d->lname, "user") == 0 && strchr(v, ':'))
+                fprintf(out, "%s = %.*s:(hidden)\n", d->lname, (int)(strchr(v, ':') - v), v);
+            else if (strcmp(d->lname, "user") == 0)
+                fprintf(out, "%s = %s\n", d->lname, v);
+            else
+                fprintf(out, "%s = (hidden)\n", d->lname);
+            continue;
+        }
         fprintf(out, "%s = ", d->lname);
         switch (d->k) {
         case K_FLAG: fputs(*(const bool *)p ? "true" : "false", out); break;
@@ -580,7 +653,17 @@ void opts_print_help(FILE *out)
             snprintf(left, sizeof left, "-%c, --%s%s%s", d->sname, d->lname, d->arg ? " " : "", d->arg ? d->arg : "");
         else
             snprintf(left, sizeof left, "    --%s%s%s", d->lname, d->arg ? " " : "", d->arg ? d->arg : "");
-        fprintf(out, "  %-36s %s%s\n", left, d->help, d->cli_only ? " [command line only]" : "");
+        fprintf(out, "  %-36s %s", left, d->help);
+        for (size_t k = 0, n = 0; k < NALIASES; k++)
+            if (strcmp(aliases[k].name, d->lname) == 0)
+                fprintf(out, "%s--%s%s", n++ ? ", " : " (also ", aliases[k].alias,
+                        aliases[k].at_file ? " FILE" : "");
+        for (size_t k = 0; k < NALIASES; k++)
+            if (strcmp(aliases[k].name, d->lname) == 0) {
+                fputc(')', out);
+                break;
+            }
+        fprintf(out, "%s\n", d->cli_only ? " [command line only]" : "");
     }
     fputs("\nDurations take units (500ms, 10s, 5m, 1h; bare numbers are seconds);\n"
           "sizes take K, M, G (powers of 1024).\n"

@@ -46,6 +46,14 @@ typedef struct crawl_opts {
     str_list headers;
     char *proxy;
     bool insecure;
+    /* the request: method, body, credentials, cookies */
+    char *request_method; /* -X */
+    str_list data;        /* -d STRING|@FILE, joined with '&' */
+    char *data_binary;    /* --data-binary STRING|@FILE (a file is streamed) */
+    str_list json;        /* --json STRING|@FILE, concatenated */
+    bool head;            /* -I */
+    char *user;           /* -u USER[:PASSWORD] */
+    char *http_user, *http_password;
     int http_version;       /* 0, 11, 2 */
     int64_t max_body;       /* bytes, 0 = unlimited */
     char *directory_prefix;

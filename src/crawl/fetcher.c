@@ -176,6 +176,18 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
         req.no_credentials = true;
     if (!pg && engine_winding_down(E, it->lh))
         req.no_reuse = true;
+    /* the line's own request, or the run's; --spider asks with HEAD (wget) */
+    const request_spec *rs = it->spec ? it->spec : c->request;
+    bool spider_head = c->spider && !(rs && (rs->method || request_has_body(rs)));
+    if (rs) {
+        req.method = rs->method;
+        req.headers = rs->headers;
+        req.body = rs->body;
+        req.body_len = rs->body_len;
+        req.body_file = rs->body_file;
+    }
+    if (spider_head)
+        req.method = "HEAD";
     http_resp resp;
     memset(&resp, 0, sizeof resp);
     resp.retry_after_s = -1;
@@ -225,6 +237,16 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
             if ((st = retry_wait(E, !pg, d)) < 0)
                 break;
         }
+        if (spider_head && st == 0 && !resp.err &&
+            (resp.status == 405 || resp.status == 501 ||
+             (extract && resp.status >= 200 && resp.status < 300 && discover_is_html(&resp)))) {
+            /* as wget: where HEAD is refused, or for a page whose links
+             * are wanted, the same URL again with GET */
+            spider_head = false;
+            req.method = NULL;
+            hop--;
+            continue;
+        }
         if (st < 0 || !c->location || resp.err || resp.status < 300 || resp.status >= 400 || !resp.location)
             break;
         /* follow the redirect */
@@ -263,6 +285,16 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
             break;
         }
         req.host = NULL; /* let http_fetch parse the new URL */
+        /* 301/302 turn POST into GET, 303 anything but HEAD; 307/308 keep it */
+        const char *sent = req.method;
+        if (!sent)
+            sent = req.body || req.body_file ? "POST" : "GET";
+        if (request_redirect_to_get(sent, resp.status)) {
+            req.method = NULL;
+            req.body = NULL;
+            req.body_len = 0;
+            req.body_file = NULL;
+        }
         /* as curl since CVE-2018-1000007: Authorization, Cookie and
          * Proxy-Authorization from -H do not follow to another origin */
         req.no_credentials = !c->location_trusted && !same_origin(url, cur);

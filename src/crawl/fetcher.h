@@ -49,6 +49,7 @@ typedef struct fetcher_cfg {
     int64_t retry_delay_ms, max_retry_delay_ms;
     bool location;
     bool location_trusted; /* send -H Authorization/Cookie/Proxy-Authorization to other origins too */
+    const struct request_spec *request; /* method, headers and body of every request; NULL: GET */
     long max_redirs;
     const char *dns_servers;   /* comma-separated, or NULL */
     int64_t dns_timeout_ms;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -114,6 +115,7 @@ typedef struct fetch_op {
     size_t bytes;
     bool truncated;
     bool write_failed;
+    int body_fd; /* req->body_file while it is sent, or -1 */
     /* capture (WARC) */
     char *req_head, *resp_head;
     size_t req_len, req_cap, resp_len, resp_cap;
@@ -536,6 +538,74 @@ static size_t write_cb(char *p, size_t sz, size_t n, void *userp)
     return op->truncated ? 0 : len;
 }
 
+/* A request body streamed from a file (req->body_file). */
+static size_t read_cb(char *p, size_t sz, size_t n, void *userp)
+{
+    fetch_op *op = userp;
+    for (;;) {
+        ssize_t r = read(op->body_fd, p, sz * n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        return r < 0 ? CURL_READFUNC_ABORT : (size_t)r;
+    }
+}
+
+static int seek_cb(void *userp, curl_off_t off, int origin)
+{
+    fetch_op *op = userp;
+    return lseek(op->body_fd, (off_t)off, origin) < 0 ? CURL_SEEKFUNC_FAIL : CURL_SEEKFUNC_OK;
+}
+
+static bool is_cred_header(const char *h)
+{
+    size_t nl = strcspn(h, ":;");
+    return (nl == 13 && strncasecmp(h, "authorization", 13) == 0) || (nl == 6 && strncasecmp(h, "cookie", 6) == 0) ||
+           (nl == 19 && strncasecmp(h, "proxy-authorization", 19) == 0);
+}
+
+/* Does list name header h (its name, up to ':' or ';')? */
+static bool names_header(const struct curl_slist *list, const char *h)
+{
+    size_t nl = strcspn(h, ":;");
+    for (; list; list = list->next)
+        if (strcspn(list->data, ":;") == nl && strncasecmp(list->data, h, nl) == 0)
+            return true;
+    return false;
+}
+
+/* The request's own headers (those the user's -H do not name; without
+ * credentials when they may not go here), then the user's. NULL when the
+ * request has none: use base as it is. noinline: keeps http_fetch's frame
+ * small. */
+static __attribute__((noinline)) struct curl_slist *merge_headers(const struct curl_slist *own,
+                                                                  const struct curl_slist *base, bool no_cred,
+                                                                  bool *oom)
+{
+    *oom = false;
+    if (!own)
+        return NULL;
+    struct curl_slist *l = NULL, *n;
+    for (const struct curl_slist *h = own; h; h = h->next) {
+        if (names_header(base, h->data) || (no_cred && is_cred_header(h->data)))
+            continue;
+        if (!(n = curl_slist_append(l, h->data)))
+            goto fail;
+        l = n;
+    }
+    for (const struct curl_slist *h = base; h; h = h->next) {
+        if (!(n = curl_slist_append(l, h->data)))
+            goto fail;
+        l = n;
+    }
+    if (!l) /* nothing at all: an empty list would still be "a list" to curl */
+        return NULL;
+    return l;
+fail:
+    curl_slist_free_all(l);
+    *oom = true;
+    return NULL;
+}
+
 /* How long past --timeout a transfer libcurl never reports done is given up. */
 #define HTTP_WATCHDOG_SLACK_MS 5000
 
@@ -612,11 +682,7 @@ int http_client_new(const http_opts *o, http_client **out)
     }
     curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
     for (struct curl_slist *h = o->headers; h; h = h->next) {
-        size_t nl = strcspn(h->data, ":");
-        bool cred = (nl == 13 && strncasecmp(h->data, "authorization", 13) == 0) ||
-                    (nl == 6 && strncasecmp(h->data, "cookie", 6) == 0) ||
-                    (nl == 19 && strncasecmp(h->data, "proxy-authorization", 19) == 0);
-        if (!cred) {
+        if (!is_cred_header(h->data)) {
             struct curl_slist *n = curl_slist_append(c->nocred, h->data);
             if (!n) {
                 http_client_free(c);
@@ -880,6 +946,60 @@ static __attribute__((noinline)) int keep_public(dns_addrs *a, const char *host,
     return 0;
 }
 
+/* The method and body of req on e (a pooled handle: every option is set
+ * either way). 0, or -1 with r filled. noinline: keeps http_fetch's frame
+ * small. */
+static __attribute__((noinline)) int set_method(CURL *e, const http_req *req, fetch_op *op, http_resp *r)
+{
+    /* POSTFIELDS first: setting it (even to NULL) makes the request a POST */
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L); /* clears NOBODY, POST and UPLOAD */
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
+    bool has_body = req->body || req->body_file;
+    const char *dflt = has_body ? "POST" : "GET";
+    if (req->body_file) {
+        op->body_fd = open(req->body_file, O_RDONLY | O_CLOEXEC);
+        struct stat sb;
+        if (op->body_fd < 0 || fstat(op->body_fd, &sb) < 0) {
+            fail(r, HTTP_E_INTERNAL, "cannot read the request body from '%.120s': %s", req->body_file,
+                 strerror(errno));
+            return -1;
+        }
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_READFUNCTION, read_cb);
+        curl_easy_setopt(e, CURLOPT_READDATA, op);
+        curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, seek_cb);
+        curl_easy_setopt(e, CURLOPT_SEEKDATA, op);
+        /* a regular file's size is known: Content-Length; else chunked */
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, S_ISREG(sb.st_mode) ? (curl_off_t)sb.st_size : (curl_off_t)-1);
+    } else if (req->body) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
+    }
+    if (req->method && strcasecmp(req->method, "HEAD") == 0 && !has_body)
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    else if (req->method && strcmp(req->method, dflt) != 0)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+    return 0;
+}
+
+/* Leave the pooled handle without pointers into this request. */
+static void unset_method(CURL *e, fetch_op *op)
+{
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL); /* before HTTPGET: see set_method */
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, NULL);
+    curl_easy_setopt(e, CURLOPT_READDATA, NULL);
+    curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, NULL);
+    curl_easy_setopt(e, CURLOPT_SEEKDATA, NULL);
+    if (op->body_fd >= 0) {
+        close(op->body_fd);
+        op->body_fd = -1;
+    }
+}
+
 int http_fetch(http_client *c, const http_req *req, http_resp *r)
 {
     memset(r, 0, sizeof *r);
@@ -931,6 +1051,7 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
                                                                  : HTTP_SPILL_AT;
     op.spill = req->spill || o->capture; /* an archived body is written whole */
     op.spill_fd = -1;
+    op.body_fd = -1;
     op.fd = -1;
     op.limit = o->max_body;
     co_future_init(&op.done);
@@ -974,7 +1095,22 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &op);
     curl_easy_setopt(e, CURLOPT_RESOLVE, pins);
     /* the user's credentials only where the caller allows them (their origin) */
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->no_credentials ? c->nocred : o->headers);
+    struct curl_slist *base_headers = req->no_credentials ? c->nocred : o->headers;
+    bool hoom;
+    struct curl_slist *merged = merge_headers(req->headers, base_headers, req->no_credentials, &hoom);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, merged ? merged : base_headers);
+    bool creds = !req->no_credentials && o->username;
+    curl_easy_setopt(e, CURLOPT_USERNAME, creds ? o->username : NULL);
+    curl_easy_setopt(e, CURLOPT_PASSWORD, creds ? (o->password ? o->password : "") : NULL);
+    if (hoom || set_method(e, req, &op, r) < 0) {
+        if (hoom)
+            fail(r, HTTP_E_INTERNAL, "out of memory");
+        unset_method(e, &op);
+        curl_slist_free_all(merged);
+        easy_put(c, e);
+        curl_slist_free_all(pins);
+        goto out_url;
+    }
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &op);
     char errbuf[CURL_ERROR_SIZE];
     errbuf[0] = 0;
@@ -1005,6 +1141,8 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
         if (ws < 0) {
             fail(r, HTTP_E_CANCELLED, "interrupted");
             rc = ws;
+            unset_method(e, &op);
+            curl_slist_free_all(merged);
             easy_put(c, e);
             curl_slist_free_all(pins);
             goto out_url;
@@ -1034,6 +1172,8 @@ again:
         fail(r, HTTP_E_INTERNAL, "could not start the transfer");
         if (op.host)
             op.host->active--;
+        unset_method(e, &op);
+        curl_slist_free_all(merged);
         easy_put(c, e);
         curl_slist_free_all(pins);
         goto out_url;
@@ -1073,6 +1213,8 @@ again:
         co_future_init(&op.done);
         if (restarts++ < HTTP_OPEN_RESTARTS) {
             curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+            if (op.body_fd >= 0)
+                lseek(op.body_fd, 0, SEEK_SET); /* the body is sent again from its start */
             opens = !use_proxy && op.host;
             goto again;
         }
@@ -1173,7 +1315,9 @@ again:
     r->req_head_len = op.req_len;
     r->resp_head = op.resp_head;
     r->resp_head_len = op.resp_len;
+    unset_method(e, &op);
     easy_put(c, e);
+    curl_slist_free_all(merged);
     curl_slist_free_all(pins);
 out_url:
     curl_free(scheme);

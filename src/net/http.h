@@ -62,6 +62,8 @@ typedef struct http_opts {
     dns_resolver *dns;          /* borrowed */
     int64_t dns_timeout_ms;
     bool capture;               /* keep the exchange as sent and received (WARC): identity encoding */
+    const char *username;       /* -u: Basic credentials for the requests that may carry credentials */
+    const char *password;
 } http_opts;
 
 typedef struct http_req {
@@ -80,7 +82,14 @@ typedef struct http_req {
     size_t keep_max;
     bool spill;
     bool no_reuse;       /* no later request will want this connection: close it when done */
-    bool no_credentials; /* leave out the user's Authorization, Cookie and Proxy-Authorization headers */
+    bool no_credentials; /* leave out the user's Authorization, Cookie and Proxy-Authorization headers,
+                            and -u's credentials */
+    /* What to send besides the URL (all borrowed, alive until http_fetch returns): */
+    const char *method;               /* NULL: GET, or POST with a body; "HEAD": no body is read */
+    const struct curl_slist *headers; /* this request's own headers; the user's -H of a name win */
+    const char *body;                 /* sent as is (body_len bytes), or NULL */
+    size_t body_len;
+    const char *body_file; /* or streamed from this file, opened for every attempt */
 } http_req;
 
 /* Beyond this many open connections, new ones are closed after their
