@@ -28,7 +28,8 @@
  *                          as \u00XX); /_reset clears it
  *   /redirect-to?url=U&code=C  as above, with status C (301, 302, 303, 307, 308)
  *   /basic?user=U&pass=P   200 with Basic credentials U:P, else 401 + WWW-Authenticate
- *   /setcookie?name=N&value=V&to=URL  Set-Cookie N=V (Path=/), then 302 to URL (200 without to)
+ *   /setcookie?name=N&value=V&to=URL&maxage=S  Set-Cookie N=V (Path=/; Max-Age=S if given, else
+ *                          a session cookie), then 302 to URL (200 without to)
  *   /needcookie?name=N&value=V  200 "cookie ok" when the request carries cookie N=V, else 403
  *   /cond?etag=E&mtime=T   ETag "E" and Last-Modified T (seconds since the epoch); 304 on a
  *                          matching If-None-Match or an If-Modified-Since >= T
@@ -679,8 +680,11 @@ static void handle(struct evhttp_request *req, void *arg)
         }
     } else if (strcmp(path, "/setcookie") == 0) {
         char name[64], value[128], to[256], sc[256];
+        long maxage = qnum(req, "maxage", -1);
         snprintf(sc, sizeof sc, "%s=%s; Path=/", qparam(req, "name", name, sizeof name) ? name : "sid",
                  qparam(req, "value", value, sizeof value) ? value : "1");
+        if (maxage >= 0)
+            snprintf(sc + strlen(sc), sizeof sc - strlen(sc), "; Max-Age=%ld", maxage);
         evhttp_add_header(out, "Set-Cookie", sc);
         if (qparam(req, "to", to, sizeof to))
             redirect(req, to);

@@ -57,6 +57,11 @@ static const opt_def defs[] = {
     {"user", 'u', "USER[:PASSWORD]", K_STRING, OFF(user), 0, 0, "Basic credentials, sent only to the input URLs' origins (see --location-trusted)", false},
     {"http-user", 0, "USER", K_STRING, OFF(http_user), 0, 0, "the user name of --user", false},
     {"http-password", 0, "PASSWORD", K_STRING, OFF(http_password), 0, 0, "the password of --user", false},
+    {"cookie", 'b', "FILE|'N=V'", K_LIST, OFF(cookies), 0, 0, "load cookies from FILE (Netscape format), or send these ('N=V; N2=V2') to the input URLs' origins; repeatable", false},
+    {"cookie-jar", 0, "FILE", K_STRING, OFF(cookie_jar), 0, 0, "at the end, write every cookie to FILE (Netscape format, atomically)", false},
+    {"save-cookies", 0, "FILE", K_STRING, OFF(save_cookies), 0, 0, "as --cookie-jar, without session cookies unless --keep-session-cookies (wget)", false},
+    {"keep-session-cookies", 0, NULL, K_FLAG, OFF(keep_session_cookies), 0, 1, "with --save-cookies: session cookies too", false},
+    {"no-cookies", 0, NULL, K_FLAG, OFF(no_cookies), 0, 1, "no cookie engine (by default cookies set by servers are kept for the run)", false},
     {"http1.1", 0, NULL, K_HTTPVER, OFF(http_version), 0, 11, "use HTTP/1.1 only", false},
     {"http2", 0, NULL, K_HTTPVER, OFF(http_version), 0, 2, "prefer HTTP/2 (default over TLS)", false},
     {"max-body", 0, "SIZE", K_SIZE, OFF(max_body), 0, 0, "read at most SIZE bytes of a body after decoding; 0 = no limit (default 1G)", false},
@@ -118,6 +123,7 @@ static const struct opt_alias {
     {"body-file", "data-binary", true},
     {"post-file", "data-binary", true},
     {"password", "http-password", false},
+    {"load-cookies", "cookie", false},
     {"no-check-certificate", "insecure", false},
 };
 #define NALIASES (sizeof aliases / sizeof aliases[0])
@@ -583,6 +589,10 @@ void opts_print_effective(const crawl_opts *o, FILE *out)
             for (size_t j = 0; j < l->n; j++) {
                 const char *v = l->v[j];
                 /* never echo credentials (they usually come from ${VAR}) */
+                if (strcmp(d->lname, "cookie") == 0 && strchr(v, '=')) { /* cookies, not a file */
+                    fprintf(out, "%s = (hidden)\n", d->lname);
+                    continue;
+                }
                 if (strcmp(d->lname, "header") == 0 &&
                     (strncasecmp(v, "authorization:", 14) == 0 || strncasecmp(v, "proxy-authorization:", 20) == 0 ||
                      strncasecmp(v, "cookie:", 7) == 0)) {

@@ -54,6 +54,11 @@ typedef struct crawl_opts {
     bool head;            /* -I */
     char *user;           /* -u USER[:PASSWORD] */
     char *http_user, *http_password;
+    str_list cookies;   /* -b FILE|'N=V; ...' */
+    char *cookie_jar;   /* curl's -c: every cookie */
+    char *save_cookies; /* wget's: session cookies only with keep_session_cookies */
+    bool keep_session_cookies;
+    bool no_cookies;
     int http_version;       /* 0, 11, 2 */
     int64_t max_body;       /* bytes, 0 = unlimited */
     char *directory_prefix;

@@ -59,6 +59,48 @@ static void add_header(request_spec *s, const char *h)
     s->headers = xalloc_check(curl_slist_append(s->headers, h));
 }
 
+/* -b values with '=' are cookies to send (curl), the others files to load. */
+static int cookies_build(const crawl_opts *o, reqopts *out, FILE *err)
+{
+    sbuf h = SBUF_INIT;
+    for (size_t i = 0; i < o->cookies.n; i++) {
+        const char *v = o->cookies.v[i];
+        if (strchr(v, '=')) {
+            if (strpbrk(v, "\r\n")) {
+                fprintf(err, "crawl: --cookie: a line break in the cookies\n");
+                sbuf_free(&h);
+                return -1;
+            }
+            if (h.len)
+                sbuf_adds(&h, "; ");
+            sbuf_adds(&h, v);
+            continue;
+        }
+        if (access(v, R_OK) != 0) {
+            fprintf(err, "crawl: --cookie: cannot read cookie file '%s': %s\n", v, strerror(errno));
+            sbuf_free(&h);
+            return -1;
+        }
+        out->cookie_files = xrealloc(out->cookie_files, (out->ncookie_files + 1) * sizeof *out->cookie_files);
+        out->cookie_files[out->ncookie_files++] = v;
+    }
+    if (sbuf_failed(&h))
+        xalloc_check(NULL);
+    out->cookie_header = h.len ? sbuf_take(&h) : NULL;
+    sbuf_free(&h);
+    if (o->cookie_jar && o->save_cookies) {
+        fprintf(err, "crawl: give one of --cookie-jar and --save-cookies\n");
+        return -1;
+    }
+    if (o->no_cookies && (out->ncookie_files || o->cookie_jar || o->save_cookies)) {
+        fprintf(err, "crawl: --no-cookies turns the cookie engine off: it cannot load or save cookie files\n");
+        return -1;
+    }
+    out->cookie_jar = o->cookie_jar ? o->cookie_jar : o->save_cookies;
+    out->jar_session = o->cookie_jar != NULL || o->keep_session_cookies;
+    return 0;
+}
+
 int reqopts_build(const crawl_opts *o, reqopts *out, FILE *err)
 {
     memset(out, 0, sizeof *out);
@@ -153,6 +195,10 @@ int reqopts_build(const crawl_opts *o, reqopts *out, FILE *err)
     }
     if (out->username && !out->password)
         out->password = xstrdup("");
+    if (cookies_build(o, out, err) < 0) {
+        reqopts_free(out);
+        return -1;
+    }
     return 0;
 }
 
@@ -163,5 +209,7 @@ void reqopts_free(reqopts *r)
     if (r->password) /* do not leave the password in freed memory */
         explicit_bzero(r->password, strlen(r->password));
     free(r->password);
+    free(r->cookie_header);
+    free((void *)r->cookie_files);
     memset(r, 0, sizeof *r);
 }

@@ -1,6 +1,8 @@
 /* reqopts: the request options of the command line and config files (-X,
  * -d, --data-binary, --json, -I, -u, --http-user, --http-password) checked
- * and turned into the run's request_spec and credentials.
+ * and the cookie options (-b, --cookie-jar, --save-cookies,
+ * --keep-session-cookies, --no-cookies) checked and turned into the run's
+ * request_spec, credentials and cookie settings.
  *
  * Small @FILE bodies (-d, --json) are read here, at startup, before any
  * fetch; --data-binary @FILE is only checked to be readable, and is
@@ -23,6 +25,12 @@ typedef struct reqopts {
     bool have_spec; /* anything but a plain GET */
     char *username; /* NULL: no -u */
     char *password;
+    /* cookies */
+    char *cookie_header;       /* the -b 'N=V' values, joined with "; " */
+    const char **cookie_files; /* the -b FILE values (borrowed from the options) */
+    size_t ncookie_files;
+    const char *cookie_jar; /* borrowed */
+    bool jar_session;       /* the jar gets session cookies too */
 } reqopts;
 
 /* 0, or -1 after printing "crawl: ..." to err (a usage or file error). */

@@ -953,6 +953,14 @@ cleanup:
         }
     }
     co_exec_free(E.exec);
+    if (E.http && E.cfg->http.cookie_jar) {
+        int err = http_cookies_save(E.http);
+        if (err < 0) {
+            fprintf(stderr, "crawl: cannot write the cookie jar '%s': %s\n", E.cfg->http.cookie_jar, strerror(-err));
+            if (code == 0 || (code > EXIT_IO && code != EXIT_INTERRUPTED))
+                code = EXIT_IO;
+        }
+    }
     http_client_free(E.http);
     dns_free(E.dns);
     savepath_dirs_free(E.dirs);

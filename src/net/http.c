@@ -66,6 +66,7 @@ struct http_client {
     http_opts o;
     CURLM *multi;
     CURLSH *share;
+    CURL *cookies; /* holds the cookie store's files and reads it back (http_cookies_save); NULL: no engine */
     struct event_base *base;
     struct event *timer;
     sock_slot *socks;
@@ -657,6 +658,83 @@ static int debug_cb(CURL *e, curl_infotype type, char *p, size_t n, void *userp)
 
 /* ---- client --------------------------------------------------------------------- */
 
+/* ---- cookies -------------------------------------------------------------------- */
+
+/* The cookie engine: every transfer's handle shares one store (the share
+ * handle); a handle of its own loads the user's files into it now, so a
+ * missing file is an error at the start, not a silent no-op per transfer. */
+static int cookies_start(http_client *c)
+{
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+    c->cookies = curl_easy_init();
+    if (!c->cookies)
+        return -ENOMEM;
+    curl_easy_setopt(c->cookies, CURLOPT_SHARE, c->share);
+    curl_easy_setopt(c->cookies, CURLOPT_COOKIEFILE, "");
+    for (size_t i = 0; i < c->o.ncookie_files; i++) {
+        const char *f = c->o.cookie_files[i];
+        FILE *fp = fopen(f, "r");
+        if (!fp)
+            return -errno;
+        fclose(fp);
+        if (curl_easy_setopt(c->cookies, CURLOPT_COOKIEFILE, f) != CURLE_OK)
+            return -ENOMEM;
+    }
+    if (c->o.ncookie_files && curl_easy_setopt(c->cookies, CURLOPT_COOKIELIST, "RELOAD") != CURLE_OK)
+        return -EIO;
+    return 0;
+}
+
+static bool write_str(int fd, const char *s) { return write_all(fd, s, strlen(s)); }
+
+int http_cookies_save(http_client *c)
+{
+    const char *path = c->o.cookie_jar;
+    if (!c->cookies || !path)
+        return 0;
+    struct curl_slist *list = NULL;
+    if (curl_easy_getinfo(c->cookies, CURLINFO_COOKIELIST, &list) != CURLE_OK)
+        return -ENOMEM;
+    char *tmp = NULL;
+    if (asprintf(&tmp, "%s.tmpXXXXXX", path) < 0) {
+        curl_slist_free_all(list);
+        return -ENOMEM;
+    }
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    int rc = fd < 0 ? -errno : 0;
+    if (rc == 0 && !write_str(fd, "# Netscape HTTP Cookie File\n# Written by crawl.\n\n"))
+        rc = -errno;
+    for (struct curl_slist *l = list; l && rc == 0; l = l->next) {
+        /* domain, tailmatch, path, secure, expires, name, value: expires 0 is a session cookie */
+        const char *p = l->data;
+        if (!p)
+            continue;
+        for (int tab = 0; tab < 4 && p; tab++) {
+            p = strchr(p, '\t');
+            if (p)
+                p++;
+        }
+        bool session = p && p[0] == '0' && p[1] == '\t';
+        if (session && !c->o.jar_session_cookies)
+            continue;
+        if (!write_str(fd, l->data) || !write_str(fd, "\n"))
+            rc = -errno;
+    }
+    curl_slist_free_all(list);
+    if (rc == 0 && fchmod(fd, 0600) < 0) /* cookies are credentials */
+        rc = -errno;
+    if (rc == 0 && fsync(fd) < 0)
+        rc = -errno;
+    if (fd >= 0 && close(fd) < 0 && rc == 0)
+        rc = -errno;
+    if (rc == 0 && rename(tmp, path) < 0)
+        rc = -errno;
+    if (rc < 0 && fd >= 0)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
 int http_client_new(const http_opts *o, http_client **out)
 {
     co_loop *loop = co_loop_current();
@@ -681,6 +759,13 @@ int http_client_new(const http_opts *o, http_client **out)
         return -ENOMEM;
     }
     curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    if (!o->no_cookies) {
+        int crc = cookies_start(c);
+        if (crc < 0) {
+            http_client_free(c);
+            return crc;
+        }
+    }
     for (struct curl_slist *h = o->headers; h; h = h->next) {
         if (!is_cred_header(h->data)) {
             struct curl_slist *n = curl_slist_append(c->nocred, h->data);
@@ -711,6 +796,8 @@ void http_client_free(http_client *c)
     for (size_t i = 0; i < c->npool; i++)
         curl_easy_cleanup(c->pool[i]);
     free(c->pool);
+    if (c->cookies)
+        curl_easy_cleanup(c->cookies);
     if (c->multi)
         curl_multi_cleanup(c->multi);
     if (c->share)
@@ -756,6 +843,8 @@ static CURL *easy_new(http_client *c)
         return NULL;
     bool use_proxy = o->proxy && *o->proxy;
     curl_easy_setopt(e, CURLOPT_SHARE, c->share);
+    if (c->cookies)
+        curl_easy_setopt(e, CURLOPT_COOKIEFILE, ""); /* the engine, on the shared store */
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -1099,6 +1188,8 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     bool hoom;
     struct curl_slist *merged = merge_headers(req->headers, base_headers, req->no_credentials, &hoom);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, merged ? merged : base_headers);
+    /* -b 'N=V': a cookie header of the user's, where credentials may go */
+    curl_easy_setopt(e, CURLOPT_COOKIE, req->no_credentials ? NULL : o->cookie_header);
     bool creds = !req->no_credentials && o->username;
     curl_easy_setopt(e, CURLOPT_USERNAME, creds ? o->username : NULL);
     curl_easy_setopt(e, CURLOPT_PASSWORD, creds ? (o->password ? o->password : "") : NULL);

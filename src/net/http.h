@@ -64,6 +64,13 @@ typedef struct http_opts {
     bool capture;               /* keep the exchange as sent and received (WARC): identity encoding */
     const char *username;       /* -u: Basic credentials for the requests that may carry credentials */
     const char *password;
+    /* cookies: one store for every transfer of the client (libcurl's share) */
+    bool no_cookies;                 /* no cookie engine at all */
+    const char *const *cookie_files; /* loaded into the store at the start (Netscape or Set-Cookie lines) */
+    size_t ncookie_files;
+    const char *cookie_header; /* "N=V; ...": sent as is where credentials may go */
+    const char *cookie_jar;    /* http_cookies_save writes the store here */
+    bool jar_session_cookies;  /* ... session cookies too */
 } http_opts;
 
 typedef struct http_req {
@@ -150,6 +157,12 @@ void http_resp_free(http_resp *r);
  * connection when done instead of leaving it cached, unless the connection may
  * be shared (HTTP/2). Idempotent. */
 void http_client_wind_down(http_client *c);
+
+/* Write the cookie store to opts.cookie_jar (Netscape format) atomically: a
+ * temporary file in the same directory, synced, renamed over it. Call at the
+ * end of a run, with nothing in flight (it writes on the calling thread).
+ * 0 or a negative errno. */
+int http_cookies_save(http_client *c);
 
 /* Process-wide libcurl setup; call once before any loop starts. */
 int http_global_init(void);
