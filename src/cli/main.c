@@ -117,6 +117,15 @@ static int build_cfg(job *j)
     }
     if (reqopts_build(o, &j->req, stderr) < 0)
         return -1;
+    if ((o->timestamping || o->no_clobber) && !o->directory_prefix) {
+        fprintf(stderr, "crawl: --%s needs -P/--directory-prefix (the saved files it compares with)\n",
+                o->timestamping ? "timestamping" : "no-clobber");
+        return -1;
+    }
+    if (o->timestamping && o->no_clobber) {
+        fprintf(stderr, "crawl: give one of --timestamping and --no-clobber\n");
+        return -1;
+    }
     snprintf(j->ua, sizeof j->ua, "crawl/%s", CRAWL_VERSION);
     split_commas(&o->domains, &j->domains);
     split_commas(&o->exclude_domains, &j->exclude_domains);
@@ -147,6 +156,8 @@ static int build_cfg(job *j)
             .jar_session_cookies = j->req.jar_session,
         },
         .request = j->req.have_spec ? &j->req.spec : NULL,
+        .timestamping = o->timestamping,
+        .no_clobber = o->no_clobber,
         .urls = (const char *const *)o->urls.v,
         .nurls = o->urls.n,
         .inputs = (const char *const *)o->input_files.v,

@@ -66,6 +66,8 @@ static const opt_def defs[] = {
     {"http2", 0, NULL, K_HTTPVER, OFF(http_version), 0, 2, "prefer HTTP/2 (default over TLS)", false},
     {"max-body", 0, "SIZE", K_SIZE, OFF(max_body), 0, 0, "read at most SIZE bytes of a body after decoding; 0 = no limit (default 1G)", false},
     {"directory-prefix", 'P', "DIR", K_STRING, OFF(directory_prefix), 0, 0, "save bodies under DIR/HOST/PATH", false},
+    {"timestamping", 'N', NULL, K_FLAG, OFF(timestamping), 0, 1, "with -P: fetch only what is newer than the saved file (If-Modified-Since), overwrite it and date it by Last-Modified", false},
+    {"no-clobber", 0, NULL, K_FLAG, OFF(no_clobber), 0, 1, "with -P: do not fetch a URL whose file is already saved (also -nc)", false},
     {"progress", 0, "auto|bar|none", K_PROGRESS, OFF(progress), 0, 0, "progress line on stderr (auto: when it is a terminal)", false},
     {"quiet", 'q', NULL, K_FLAG, OFF(quiet), 0, 1, "no progress and no summary", false},
     {"verbose", 'v', NULL, K_COUNT, OFF(verbose), 0, 0, "log each fetch to stderr", false},
@@ -488,6 +490,10 @@ int opts_parse_args(int argc, char **argv, opt_list *out, FILE *err)
         const opt_def *d = NULL;
         const char *val = NULL;
         bool at_file = false;
+        if (strcmp(a, "-nc") == 0) { /* wget's two-letter short option */
+            push(out, find_def("no-clobber", 10), NULL, NULL, 0);
+            continue;
+        }
         if (a[1] == '-') {
             const char *name = a + 2;
             const char *eq = strchr(name, '=');

@@ -62,6 +62,8 @@ typedef struct crawl_opts {
     int http_version;       /* 0, 11, 2 */
     int64_t max_body;       /* bytes, 0 = unlimited */
     char *directory_prefix;
+    bool timestamping; /* -N */
+    bool no_clobber;   /* -nc */
     progress_mode progress;
     bool quiet;
     long verbose;

@@ -188,6 +188,14 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
     }
     if (spider_head)
         req.method = "HEAD";
+    /* -N / -nc: what is already saved decides (wget) */
+    char *saved = NULL;
+    int64_t saved_mtime = -1;
+    if (c->directory_prefix && !c->spider && (c->timestamping || c->no_clobber))
+        saved_mtime = writer_saved_mtime(E, url, &saved);
+    bool skip = saved_mtime >= 0 && c->no_clobber;
+    if (saved_mtime >= 0 && c->timestamping)
+        req.if_modified_since = saved_mtime > 0 ? saved_mtime : 1;
     http_resp resp;
     memset(&resp, 0, sizeof resp);
     resp.retry_after_s = -1;
@@ -198,7 +206,7 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
     bool fetched = false;
     if (++E->st.in_flight > E->st.peak_in_flight)
         E->st.peak_in_flight = E->st.in_flight;
-    for (long hop = 0; st == 0; hop++) {
+    for (long hop = 0; st == 0 && !skip; hop++) {
         for (int retry = 0;; retry++) {
             /* rate limits and per-host backoff */
             int64_t now = co_now_ns();
@@ -285,6 +293,7 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
             break;
         }
         req.host = NULL; /* let http_fetch parse the new URL */
+        req.if_modified_since = 0; /* -N: the saved file checked was the first URL's */
         /* 301/302 turn POST into GET, 303 anything but HEAD; 307/308 keep it */
         const char *sent = req.method;
         if (!sent)
@@ -324,6 +333,14 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
     if (kind)
         writer_rec_error(rec, kind, msg);
     record_set(&rec->content_type, resp.content_type);
+    record_set(&rec->etag, resp.etag);
+    record_set(&rec->last_modified, resp.last_modified);
+    bool not_modified = req.if_modified_since > 0 && resp.not_modified && !resp.err;
+    if (skip || not_modified) { /* the saved file stays: the record says where */
+        rec->fields |= REC_SAVED | (skip ? REC_SKIPPED : REC_NOT_MODIFIED);
+        rec->skipped = skip ? "exists" : NULL;
+        record_set(&rec->saved_path, saved);
+    }
     rec->bytes = (int64_t)resp.bytes;
     rec->truncated = resp.truncated;
     double elapsed = (double)(co_now_ns() - t0) / 1e6;
@@ -357,8 +374,8 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
             pg->backoff_ms =
                 retry_delay_ms(1, c->retry_delay_ms, c->max_retry_delay_ms, resp.retry_after_s, &E->rng);
     }
-    if (c->directory_prefix && !c->spider && resp.body && !interrupted && !resp.err && resp.status >= 200 &&
-        resp.status < 300)
+    if (c->directory_prefix && !c->spider && resp.body && !interrupted && !resp.err && !not_modified &&
+        resp.status >= 200 && resp.status < 300)
         writer_save_body(E, rec, cur, &resp);
 
     E->st.done++;
@@ -385,6 +402,7 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
         writer_submit(E, ri, rec, interrupted ? -1 : it->item, pg && !interrupted ? it->line : NULL);
     http_resp_free(&resp);
     free(cur);
+    free(saved);
 }
 
 /* Host and port of a normalized URL without a URL parser (queued URLs are

@@ -264,9 +264,12 @@ void writer_save_body(engine *E, record *rec, const char *url, const http_resp *
     const size_t len = 4096;
     char *rel = malloc(len), *used = malloc(len), *full = NULL;
     int rc = rel && used ? savepath_for_url(url, rel, len) : -ENOMEM;
-    if (rc == 0)
-        rc = savepath_write(E->dirfd, E->dirs, rel, resp->body, resp->spilled ? resp->bytes : resp->body_len,
-                            resp->spilled ? resp->spill_fd : -1, used, len);
+    size_t n = resp->spilled ? resp->bytes : resp->body_len;
+    int src = resp->spilled ? resp->spill_fd : -1;
+    if (rc == 0 && E->cfg->timestamping) /* wget -N: over the old copy, dated by Last-Modified */
+        rc = savepath_replace(E->dirfd, E->dirs, rel, resp->body, n, src, resp->filetime, used, len);
+    else if (rc == 0)
+        rc = savepath_write(E->dirfd, E->dirs, rel, resp->body, n, src, used, len);
     rec->fields |= REC_SAVED;
     if (rc == 0 && asprintf(&full, "%s/%s", E->cfg->directory_prefix, used) >= 0) {
         record_set(&rec->saved_path, full);
@@ -283,4 +286,20 @@ void writer_save_body(engine *E, record *rec, const char *url, const http_resp *
     free(full);
     free(rel);
     free(used);
+}
+
+int64_t writer_saved_mtime(engine *E, const char *url, char **path)
+{
+    *path = NULL;
+    const size_t len = 4096;
+    char *rel = malloc(len); /* not on a worker's stack */
+    int64_t mtime = -1;
+    if (rel && savepath_for_url(url, rel, len) == 0 && savepath_mtime(E->dirfd, rel, &mtime) == 0) {
+        if (asprintf(path, "%s/%s", E->cfg->directory_prefix, rel) < 0)
+            *path = NULL;
+    } else {
+        mtime = -1;
+    }
+    free(rel);
+    return mtime;
 }

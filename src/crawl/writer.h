@@ -44,6 +44,10 @@ int writer_main(void *arg);
 /* Save a 2xx body under --directory-prefix; notes the path (or the error)
  * in rec. */
 void writer_save_body(engine *E, record *rec, const char *url, const http_resp *resp);
+/* -N, -nc: the modification time of the file url's body would be saved as
+ * under --directory-prefix, or -1 when there is none; *path (malloc'd, or
+ * NULL) is its path as a record shows it. */
+int64_t writer_saved_mtime(engine *E, const char *url, char **path);
 /* Archive one exchange in the WARC file, if archiving and a response came. */
 void writer_archive(engine *E, const char *url, const http_resp *r);
 

@@ -117,6 +117,7 @@ typedef struct fetch_op {
     bool truncated;
     bool write_failed;
     int body_fd; /* req->body_file while it is sent, or -1 */
+    char *etag, *last_modified; /* of the last response's headers */
     /* capture (WARC) */
     char *req_head, *resp_head;
     size_t req_len, req_cap, resp_len, resp_cap;
@@ -627,6 +628,19 @@ static void grow_append(char **buf, size_t *len, size_t *cap, const char *p, siz
     (*buf)[*len] = 0;
 }
 
+/* A header's value without surrounding blanks and CRLF (NULL if empty or
+ * out of memory). */
+static char *header_value(const char *p, size_t n)
+{
+    while (n && (*p == ' ' || *p == '\t')) {
+        p++;
+        n--;
+    }
+    while (n && (p[n - 1] == '\r' || p[n - 1] == '\n' || p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n--;
+    return n ? strndup(p, n) : NULL;
+}
+
 /* Every response header line. Counts them (all of a transfer's 1xx and
  * final headers) so that too many end the transfer as too_large, not as an
  * allocation failure; while archiving, keeps them as received. */
@@ -638,6 +652,17 @@ static size_t header_cb(char *p, size_t sz, size_t n, void *userp)
     if (op->head_bytes > HTTP_MAX_HEADER_BYTES) {
         op->header_too_large = true;
         return 0;
+    }
+    if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) { /* a new response: forget the last one's validators */
+        free(op->etag);
+        free(op->last_modified);
+        op->etag = op->last_modified = NULL;
+    } else if (len > 5 && strncasecmp(p, "etag:", 5) == 0) {
+        free(op->etag);
+        op->etag = header_value(p + 5, len - 5);
+    } else if (len > 14 && strncasecmp(p, "last-modified:", 14) == 0) {
+        free(op->last_modified);
+        op->last_modified = header_value(p + 14, len - 14);
     }
     if (!op->c->o.capture)
         return len;
@@ -846,6 +871,7 @@ static CURL *easy_new(http_client *c)
     if (c->cookies)
         curl_easy_setopt(e, CURLOPT_COOKIEFILE, ""); /* the engine, on the shared store */
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_FILETIME, 1L); /* Last-Modified, parsed (resp.filetime) */
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, recv_buffer_size(o->max_total_conns));
@@ -928,6 +954,9 @@ void http_resp_free(http_resp *r)
     free(r->body);
     free(r->content_type);
     free(r->location);
+    free(r->etag);
+    free(r->last_modified);
+    r->etag = r->last_modified = NULL;
     free(r->req_head);
     free(r->resp_head);
     r->body = r->content_type = r->location = r->req_head = r->resp_head = NULL;
@@ -1188,6 +1217,10 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     bool hoom;
     struct curl_slist *merged = merge_headers(req->headers, base_headers, req->no_credentials, &hoom);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, merged ? merged : base_headers);
+    /* -N: If-Modified-Since */
+    curl_easy_setopt(e, CURLOPT_TIMECONDITION,
+                     req->if_modified_since > 0 ? (long)CURL_TIMECOND_IFMODSINCE : (long)CURL_TIMECOND_NONE);
+    curl_easy_setopt(e, CURLOPT_TIMEVALUE_LARGE, (curl_off_t)(req->if_modified_since > 0 ? req->if_modified_since : 0));
     /* -b 'N=V': a cookie header of the user's, where credentials may go */
     curl_easy_setopt(e, CURLOPT_COOKIE, req->no_credentials ? NULL : o->cookie_header);
     bool creds = !req->no_credentials && o->username;
@@ -1334,6 +1367,14 @@ again:
     curl_off_t ra = -1;
     if (curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
         r->retry_after_s = (int64_t)ra;
+    curl_off_t ft = -1;
+    r->filetime = curl_easy_getinfo(e, CURLINFO_FILETIME_T, &ft) == CURLE_OK && ft >= 0 ? (int64_t)ft : -1;
+    long unmet = 0;
+    curl_easy_getinfo(e, CURLINFO_CONDITION_UNMET, &unmet);
+    r->not_modified = status == 304 || (req->if_modified_since > 0 && unmet);
+    r->etag = op.etag;
+    r->last_modified = op.last_modified;
+    op.etag = op.last_modified = NULL;
     s = NULL;
     if (curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &s) == CURLE_OK && s)
     {

@@ -97,6 +97,7 @@ typedef struct http_req {
     const char *body;                 /* sent as is (body_len bytes), or NULL */
     size_t body_len;
     const char *body_file; /* or streamed from this file, opened for every attempt */
+    int64_t if_modified_since; /* > 0: send If-Modified-Since (seconds since the epoch) */
 } http_req;
 
 /* Beyond this many open connections, new ones are closed after their
@@ -130,6 +131,10 @@ typedef struct http_resp {
     int spill_fd;    /* valid only when spilled; closed by http_resp_free */
     char *content_type;
     char *location;          /* absolute redirect target, if any */
+    char *etag;              /* the ETag header's value, as sent, or NULL */
+    char *last_modified;     /* the Last-Modified header's value, as sent, or NULL */
+    int64_t filetime;        /* Last-Modified in seconds since the epoch, -1 when absent or unparsable */
+    bool not_modified;       /* 304, or a 200 no newer than if_modified_since (its body is not read) */
     int64_t retry_after_s;   /* -1 when absent */
     double dns_ms, connect_ms, tls_ms, first_byte_ms, total_ms;
     char remote_ip[64];

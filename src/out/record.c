@@ -10,9 +10,31 @@
 #include <string.h>
 
 enum {
-    K_URL, K_FINAL_URL, K_STATUS, K_ERROR, K_INPUT, K_CONTENT_TYPE, K_BYTES, K_TRUNCATED, K_ELAPSED, K_TIMINGS,
-    K_REDIRECTS, K_ATTEMPTS, K_REMOTE_IP, K_HTTP_VERSION, K_SITEMAP, K_DEPTH, K_PARENT, K_LINKS, K_SAVED,
-    K_SAVE_ERROR, K_N
+    K_URL,
+    K_FINAL_URL,
+    K_STATUS,
+    K_ERROR,
+    K_INPUT,
+    K_CONTENT_TYPE,
+    K_BYTES,
+    K_ETAG,
+    K_LAST_MODIFIED,
+    K_NOT_MODIFIED,
+    K_SKIPPED,
+    K_TRUNCATED,
+    K_ELAPSED,
+    K_TIMINGS,
+    K_REDIRECTS,
+    K_ATTEMPTS,
+    K_REMOTE_IP,
+    K_HTTP_VERSION,
+    K_SITEMAP,
+    K_DEPTH,
+    K_PARENT,
+    K_LINKS,
+    K_SAVED,
+    K_SAVE_ERROR,
+    K_N
 };
 
 static const struct {
@@ -26,6 +48,10 @@ static const struct {
     {"input", REC_INPUT},
     {"content_type", REC_BODY},
     {"bytes", REC_BODY},
+    {"etag", REC_BODY},
+    {"last_modified", REC_BODY},
+    {"not_modified", REC_NOT_MODIFIED},
+    {"skipped", REC_SKIPPED},
     {"truncated", REC_EXCHANGE},
     {"elapsed_ms", REC_EXCHANGE},
     {"timings", REC_EXCHANGE},
@@ -95,6 +121,8 @@ void record_clear(record *r)
     free(r->err_msg);
     free(r->input);
     free(r->content_type);
+    free(r->etag);
+    free(r->last_modified);
     for (size_t i = 0; i < r->nhops; i++)
         free(r->hops[i].url);
     free(r->hops);
@@ -266,7 +294,13 @@ static int fill(shape *s, const record *r)
     if (v[K_CONTENT_TYPE]) {
         rc |= put_str(o, "content_type", &v[K_CONTENT_TYPE], r->content_type);
         rc |= put_int(o, "bytes", &v[K_BYTES], r->bytes, false);
+        rc |= put_str(o, "etag", &v[K_ETAG], r->etag);
+        rc |= put_str(o, "last_modified", &v[K_LAST_MODIFIED], r->last_modified);
     }
+    if (v[K_NOT_MODIFIED])
+        rc |= put_bool(o, "not_modified", &v[K_NOT_MODIFIED], true);
+    if (v[K_SKIPPED])
+        rc |= put_str(o, "skipped", &v[K_SKIPPED], r->skipped);
     if (v[K_TRUNCATED]) {
         rc |= put_bool(o, "truncated", &v[K_TRUNCATED], r->truncated);
         json_real_set(v[K_ELAPSED], tenth(r->elapsed_ms));
