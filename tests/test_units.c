@@ -18,6 +18,7 @@
 #include "net/dns.h"
 #include "net/http.h"
 #include "out/errkind.h"
+#include "net/proxy.h"
 #include "out/record.h"
 #include "out/savepath.h"
 #include "testutil.h"
@@ -321,6 +322,42 @@ START_TEST(test_errkind_table)
 }
 END_TEST
 
+START_TEST(test_noproxy)
+{
+    static const struct {
+        const char *list, *host;
+        bool match;
+    } cases[] = {
+        {"*", "anything.test", true},
+        {"example.com", "example.com", true},
+        {"example.com", "www.example.com", true},
+        {".example.com", "www.example.com", true},
+        {"example.com", "badexample.com", false},
+        {"example.com", "example.com.evil.test", false},
+        {"EXAMPLE.com", "Www.Example.COM.", true},
+        {"a.test, b.test", "b.test", true},
+        {"127.0.0.1", "127.0.0.1", true},
+        {"127.0.0.1", "127.0.0.2", false},
+        {"127.0.0.0/8", "127.9.9.9", true},
+        {"10.0.0.0/8", "11.0.0.1", false},
+        {"10.0.0.0/33", "10.0.0.1", false},
+        {"::1", "[::1]", true},
+        {"fd00::/8", "fd12::1", true},
+        {"fd00::/8", "fe80::1", false},
+        {"127.0.0.0/8", "localhost", false},
+        {"", "a.test", false},
+        {"*.test", "a.test", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        ck_assert_msg(proxy_noproxy_match(cases[i].list, cases[i].host) == cases[i].match, "%s vs %s", cases[i].list,
+                      cases[i].host);
+    proxy_cfg c = {.http = (char *)"http://p:1", .https = NULL, .noproxy = (char *)"direct.test"};
+    ck_assert_str_eq(proxy_for(&c, false, "a.test"), "http://p:1");
+    ck_assert_ptr_null(proxy_for(&c, false, "x.direct.test"));
+    ck_assert_ptr_null(proxy_for(&c, true, "a.test"));
+}
+END_TEST
+
 START_TEST(test_record_validators)
 {
     record_fmt *f;
@@ -527,6 +564,7 @@ static Suite *units_suite(void)
     tcase_add_test(tc, test_option_values);
     tcase_add_test(tc, test_record_format);
     tcase_add_test(tc, test_record_validators);
+    tcase_add_test(tc, test_noproxy);
     tcase_add_test(tc, test_errkind_table);
     suite_add_tcase(s, tc);
     return s;

@@ -47,7 +47,10 @@ static const opt_def defs[] = {
     {"max-redirs", 0, "N", K_LONG, OFF(max_redirs), 0, 0, "redirects followed at most (default 10)", false},
     {"user-agent", 0, "STRING", K_STRING, OFF(user_agent), 0, 0, "User-Agent header (default crawl/VERSION)", false},
     {"header", 'H', "'NAME: VALUE'", K_LIST, OFF(headers), 0, 0, "extra request header; repeatable", false},
-    {"proxy", 'x', "URL", K_STRING, OFF(proxy), 0, 0, "use this proxy (environment proxies are ignored)", false},
+    {"proxy", 'x', "URL", K_STRING, OFF(proxy), 0, 0, "use this proxy for every URL (default: http_proxy, https_proxy, all_proxy from the environment)", false},
+    {"noproxy", 0, "LIST", K_STRING, OFF(noproxy), 0, 0, "reach these hosts directly: comma-separated names (and their subdomains), addresses, CIDR ranges, or * (default: no_proxy)", false},
+    {"proxy-user", 0, "USER[:PASSWORD]", K_STRING, OFF(proxy_user), 0, 0, "credentials for the proxy", false},
+    {"no-proxy", 0, NULL, K_FLAG, OFF(no_proxy), 0, 1, "use no proxy, whatever the environment says", false},
     {"insecure", 0, NULL, K_FLAG, OFF(insecure), 0, 1, "do not verify TLS certificates", false},
     {"request", 'X', "METHOD", K_STRING, OFF(request_method), 0, 0, "send this method (default GET, or POST with a body)", false},
     {"data", 'd', "STRING|@FILE", K_LIST, OFF(data), 0, 0, "POST this body (form encoded); several are joined with '&'; @FILE: its contents, line breaks dropped", false},
@@ -620,12 +623,13 @@ void opts_print_effective(const crawl_opts *o, FILE *out)
             fprintf(out, "# %s = (not set)\n", d->lname);
             continue;
         }
-        if (strcmp(d->lname, "user") == 0 || strcmp(d->lname, "http-password") == 0) {
+        bool userpass = strcmp(d->lname, "user") == 0 || strcmp(d->lname, "proxy-user") == 0;
+        if (userpass || strcmp(d->lname, "http-password") == 0) {
             /* never echo credentials (they usually come from ${VAR}) */
             const char *v = *(char *const *)p;
-            if (strcmp(d->lname, "user") == 0 && strchr(v, ':'))
+            if (userpass && strchr(v, ':'))
                 fprintf(out, "%s = %.*s:(hidden)\n", d->lname, (int)(strchr(v, ':') - v), v);
-            else if (strcmp(d->lname, "user") == 0)
+            else if (userpass)
                 fprintf(out, "%s = %s\n", d->lname, v);
             else
                 fprintf(out, "%s = (hidden)\n", d->lname);

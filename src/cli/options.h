@@ -45,6 +45,9 @@ typedef struct crawl_opts {
     char *user_agent;
     str_list headers;
     char *proxy;
+    char *noproxy;    /* --noproxy LIST */
+    char *proxy_user; /* --proxy-user USER[:PASSWORD] */
+    bool no_proxy;    /* --no-proxy: no proxy, whatever the environment says */
     bool insecure;
     /* the request: method, body, credentials, cookies */
     char *request_method; /* -X */

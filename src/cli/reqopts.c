@@ -199,6 +199,19 @@ int reqopts_build(const crawl_opts *o, reqopts *out, FILE *err)
         reqopts_free(out);
         return -1;
     }
+    if (o->no_proxy && o->proxy) {
+        fprintf(err, "crawl: give one of --proxy and --no-proxy\n");
+        reqopts_free(out);
+        return -1;
+    }
+    if (proxy_cfg_build(&out->proxies, o->proxy, o->noproxy, o->no_proxy) < 0)
+        xalloc_check(NULL);
+    if (o->proxy_user) {
+        const char *colon = strchr(o->proxy_user, ':');
+        out->proxy_user = xalloc_check(colon ? strndup(o->proxy_user, (size_t)(colon - o->proxy_user))
+                                             : strdup(o->proxy_user));
+        out->proxy_password = xstrdup(colon ? colon + 1 : "");
+    }
     return 0;
 }
 
@@ -210,6 +223,11 @@ void reqopts_free(reqopts *r)
         explicit_bzero(r->password, strlen(r->password));
     free(r->password);
     free(r->cookie_header);
+    proxy_cfg_clear(&r->proxies);
+    free(r->proxy_user);
+    if (r->proxy_password)
+        explicit_bzero(r->proxy_password, strlen(r->proxy_password));
+    free(r->proxy_password);
     free((void *)r->cookie_files);
     memset(r, 0, sizeof *r);
 }

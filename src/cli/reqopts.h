@@ -1,8 +1,9 @@
 /* reqopts: the request options of the command line and config files (-X,
  * -d, --data-binary, --json, -I, -u, --http-user, --http-password) checked
  * and the cookie options (-b, --cookie-jar, --save-cookies,
- * --keep-session-cookies, --no-cookies) checked and turned into the run's
- * request_spec, credentials and cookie settings.
+ * --keep-session-cookies, --no-cookies) and the proxy options (-x with the
+ * environment, --noproxy, --proxy-user, --no-proxy) checked and turned into
+ * the run's request_spec, credentials, cookie and proxy settings.
  *
  * Small @FILE bodies (-d, --json) are read here, at startup, before any
  * fetch; --data-binary @FILE is only checked to be readable, and is
@@ -17,6 +18,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "net/proxy.h"
 #include "net/request.h"
 #include "cli/options.h"
 
@@ -31,6 +33,9 @@ typedef struct reqopts {
     size_t ncookie_files;
     const char *cookie_jar; /* borrowed */
     bool jar_session;       /* the jar gets session cookies too */
+    /* proxies */
+    proxy_cfg proxies;
+    char *proxy_user, *proxy_password;
 } reqopts;
 
 /* 0, or -1 after printing "crawl: ..." to err (a usage or file error). */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "url.h"
 #include "crawl/co_sync.h"
 #include "coro/list.h"
 
@@ -866,12 +867,13 @@ static CURL *easy_new(http_client *c)
     CURL *e = curl_easy_init();
     if (!e)
         return NULL;
-    bool use_proxy = o->proxy && *o->proxy;
     curl_easy_setopt(e, CURLOPT_SHARE, c->share);
     if (c->cookies)
         curl_easy_setopt(e, CURLOPT_COOKIEFILE, ""); /* the engine, on the shared store */
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_FILETIME, 1L); /* Last-Modified, parsed (resp.filetime) */
+    /* crawl decides about proxies (proxy.h): libcurl never reads no_proxy itself */
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, recv_buffer_size(o->max_total_conns));
@@ -886,7 +888,6 @@ static CURL *easy_new(http_client *c)
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_cb);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, c);
-    curl_easy_setopt(e, CURLOPT_PROXY, use_proxy ? o->proxy : "");
     if (o->connect_timeout_ms > 0)
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
     if (o->timeout_ms > 0)
@@ -1006,6 +1007,25 @@ static http_err map_curl(CURLcode code)
 }
 
 static double us_to_ms(curl_off_t us) { return (double)us / 1000.0; }
+
+/* A transport error; through a proxy the message says so: a failure to
+ * reach the proxy names it, any other says it went through it. noinline:
+ * keeps http_fetch's frame small. */
+static __attribute__((noinline)) void proxy_fail(http_resp *r, CURLcode code, const char *msg, const char *proxy)
+{
+    if (!proxy) {
+        fail(r, map_curl(code), "%s", msg);
+        return;
+    }
+    char *tmp; /* never a proxy's password in a record */
+    const char *shown = url_printable(proxy, &tmp);
+    bool at_proxy = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_PROXY || code == CURLE_PROXY;
+    if (at_proxy)
+        fail(r, map_curl(code), "proxy %s: %s", shown, msg);
+    else
+        fail(r, map_curl(code), "%s (through proxy %s)", msg, shown);
+    free(tmp);
+}
 
 /* Build "+host:port:addr1,addr2" for CURLOPT_RESOLVE. */
 /* noinline and heap-backed: keeps http_fetch's frame (on a coroutine
@@ -1175,7 +1195,9 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     co_future_init(&op.done);
 
     struct curl_slist *pins = NULL;
-    bool use_proxy = o->proxy && *o->proxy;
+    /* the proxy, if any, resolves the host and connects to it */
+    const char *proxy = proxy_for(&o->proxies, strncasecmp(req->url, "https:", 6) == 0, bare);
+    bool use_proxy = proxy != NULL;
     if (!use_proxy && o->dns) {
         int64_t t0 = co_now_ns();
         rc = dns_resolve(o->dns, bare, &op.allowed, o->dns_timeout_ms > 0 ? o->dns_timeout_ms : CO_FOREVER);
@@ -1212,6 +1234,9 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &op);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &op);
     curl_easy_setopt(e, CURLOPT_RESOLVE, pins);
+    curl_easy_setopt(e, CURLOPT_PROXY, use_proxy ? proxy : ""); /* "": never libcurl's own look at the environment */
+    curl_easy_setopt(e, CURLOPT_PROXYUSERNAME, use_proxy ? o->proxy_user : NULL);
+    curl_easy_setopt(e, CURLOPT_PROXYPASSWORD, use_proxy && o->proxy_user ? (o->proxy_password ? o->proxy_password : "") : NULL);
     /* the user's credentials only where the caller allows them (their origin) */
     struct curl_slist *base_headers = req->no_credentials ? c->nocred : o->headers;
     bool hoom;
@@ -1419,7 +1444,7 @@ again:
         } else if (op.policy_refused) {
             fail(r, HTTP_E_POLICY, "refused to connect to restricted address %s", op.refused_ip);
         } else if (op.code != CURLE_OK) {
-            fail(r, map_curl(op.code), "%s", errbuf[0] ? errbuf : curl_easy_strerror(op.code));
+            proxy_fail(r, op.code, errbuf[0] ? errbuf : curl_easy_strerror(op.code), use_proxy ? proxy : NULL);
         }
     }
     r->bytes = op.bytes;

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "dns.h"
+#include "proxy.h"
 
 struct curl_slist;
 
@@ -55,7 +56,9 @@ typedef struct http_opts {
     size_t max_body;            /* decoded bytes; 0 = unlimited */
     const char *user_agent;
     struct curl_slist *headers; /* borrowed */
-    const char *proxy;          /* NULL/"" = no proxy (environment ignored) */
+    proxy_cfg proxies;          /* -x, the environment, --noproxy (strings borrowed) */
+    const char *proxy_user;     /* --proxy-user: credentials for the proxy, or NULL */
+    const char *proxy_password;
     bool insecure;
     int http_version;           /* 0 = default (HTTP/2 over TLS), 11, 2 */
     bool allow_private;         /* let redirects/links reach restricted addresses */

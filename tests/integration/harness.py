@@ -15,6 +15,11 @@ import urllib.request
 CRAWL = os.environ.get("CRAWL_BIN", "build/crawl")
 SERVER = os.environ.get("TESTSERVER_BIN", "build/tests/testserver")
 SANITIZED = bool(os.environ.get("CRAWL_SANITIZED"))
+# crawl honours the proxy variables (as curl does): a proxy set where the
+# tests run must not come between crawl and the test server
+for _v in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy",
+           "NO_PROXY"):
+    os.environ.pop(_v, None)
 
 
 class Server:
