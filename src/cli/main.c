@@ -146,6 +146,12 @@ static int build_cfg(job *j)
             .proxy_user = j->req.proxy_user,
             .proxy_password = j->req.proxy_password,
             .insecure = o->insecure,
+            .cacert = o->cacert,
+            .capath = o->capath,
+            .client_cert = o->cert,
+            .client_key = o->key,
+            .ip_family = o->inet4_only ? 4 : o->inet6_only ? 6
+                                                           : 0,
             .http_version = o->http_version,
             .allow_private = o->allow_private,
             .username = j->req.username,

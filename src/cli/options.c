@@ -52,6 +52,12 @@ static const opt_def defs[] = {
     {"proxy-user", 0, "USER[:PASSWORD]", K_STRING, OFF(proxy_user), 0, 0, "credentials for the proxy", false},
     {"no-proxy", 0, NULL, K_FLAG, OFF(no_proxy), 0, 1, "use no proxy, whatever the environment says", false},
     {"insecure", 0, NULL, K_FLAG, OFF(insecure), 0, 1, "do not verify TLS certificates", false},
+    {"cacert", 0, "FILE", K_STRING, OFF(cacert), 0, 0, "verify servers with the CA certificates in FILE (PEM) instead of the system's", false},
+    {"capath", 0, "DIR", K_STRING, OFF(capath), 0, 0, "verify servers with the CA certificates in DIR (hashed names, c_rehash)", false},
+    {"cert", 0, "FILE", K_STRING, OFF(cert), 0, 0, "client certificate (PEM; may hold the key too)", false},
+    {"key", 0, "FILE", K_STRING, OFF(key), 0, 0, "private key of --cert (PEM)", false},
+    {"inet4-only", '4', NULL, K_FLAG, OFF(inet4_only), 0, 1, "connect to IPv4 addresses only (DNS asks for A records only)", false},
+    {"inet6-only", '6', NULL, K_FLAG, OFF(inet6_only), 0, 1, "connect to IPv6 addresses only (DNS asks for AAAA records only)", false},
     {"request", 'X', "METHOD", K_STRING, OFF(request_method), 0, 0, "send this method (default GET, or POST with a body)", false},
     {"data", 'd', "STRING|@FILE", K_LIST, OFF(data), 0, 0, "POST this body (form encoded); several are joined with '&'; @FILE: its contents, line breaks dropped", false},
     {"data-binary", 0, "STRING|@FILE", K_STRING, OFF(data_binary), 0, 0, "POST this body as is; @FILE is streamed from the file at each attempt", false},
@@ -130,6 +136,12 @@ static const struct opt_alias {
     {"password", "http-password", false},
     {"load-cookies", "cookie", false},
     {"no-check-certificate", "insecure", false},
+    {"ca-certificate", "cacert", false},
+    {"ca-directory", "capath", false},
+    {"certificate", "cert", false},
+    {"private-key", "key", false},
+    {"ipv4", "inet4-only", false},
+    {"ipv6", "inet6-only", false},
 };
 #define NALIASES (sizeof aliases / sizeof aliases[0])
 

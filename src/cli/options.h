@@ -49,6 +49,8 @@ typedef struct crawl_opts {
     char *proxy_user; /* --proxy-user USER[:PASSWORD] */
     bool no_proxy;    /* --no-proxy: no proxy, whatever the environment says */
     bool insecure;
+    char *cacert, *capath, *cert, *key; /* TLS files */
+    bool inet4_only, inet6_only;        /* -4, -6 */
     /* the request: method, body, credentials, cookies */
     char *request_method; /* -X */
     str_list data;        /* -d STRING|@FILE, joined with '&' */

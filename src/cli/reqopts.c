@@ -199,6 +199,23 @@ int reqopts_build(const crawl_opts *o, reqopts *out, FILE *err)
         reqopts_free(out);
         return -1;
     }
+    const char *files[] = {o->cacert, o->cert, o->key}, *names[] = {"cacert", "cert", "key"};
+    for (int i = 0; i < 3; i++)
+        if (files[i] && access(files[i], R_OK) != 0) {
+            fprintf(err, "crawl: --%s: cannot read '%s': %s\n", names[i], files[i], strerror(errno));
+            reqopts_free(out);
+            return -1;
+        }
+    if (o->capath && access(o->capath, R_OK | X_OK) != 0) {
+        fprintf(err, "crawl: --capath: cannot read directory '%s': %s\n", o->capath, strerror(errno));
+        reqopts_free(out);
+        return -1;
+    }
+    if (o->inet4_only && o->inet6_only) {
+        fprintf(err, "crawl: give one of -4/--inet4-only and -6/--inet6-only\n");
+        reqopts_free(out);
+        return -1;
+    }
     if (o->no_proxy && o->proxy) {
         fprintf(err, "crawl: give one of --proxy and --no-proxy\n");
         reqopts_free(out);

@@ -680,6 +680,8 @@ static int setup(engine *E)
 {
     const fetcher_cfg *c = E->cfg;
     dns_opts dopts = {.servers = c->dns_servers,
+                      .family = c->http.ip_family == 4 ? AF_INET : c->http.ip_family == 6 ? AF_INET6
+                                                                                          : AF_UNSPEC,
                       .timeout_ms = (int)(c->dns_timeout_ms / 2 > 0 ? c->dns_timeout_ms / 2 : 0)};
     int rc = dns_new(&dopts, &E->dns);
     if (rc < 0) {

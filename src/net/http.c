@@ -903,6 +903,16 @@ static CURL *easy_new(http_client *c)
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+    if (o->cacert)
+        curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert);
+    if (o->capath)
+        curl_easy_setopt(e, CURLOPT_CAPATH, o->capath);
+    if (o->client_cert)
+        curl_easy_setopt(e, CURLOPT_SSLCERT, o->client_cert);
+    if (o->client_key)
+        curl_easy_setopt(e, CURLOPT_SSLKEY, o->client_key);
+    if (o->ip_family)
+        curl_easy_setopt(e, CURLOPT_IPRESOLVE, o->ip_family == 4 ? (long)CURL_IPRESOLVE_V4 : (long)CURL_IPRESOLVE_V6);
     if (o->http_version == 11)
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     else if (o->http_version == 2)
@@ -1058,6 +1068,23 @@ static __attribute__((noinline)) struct curl_slist *pin_list(const char *host, l
     return l;
 }
 
+/* -4/-6: keep the addresses of that family; refuse (-ENOENT, a DNS error
+ * in r) if none is left. noinline to keep http_fetch's frame small. */
+static __attribute__((noinline)) int keep_family(dns_addrs *a, int family, const char *host, http_resp *r)
+{
+    int want = family == 4 ? AF_INET : AF_INET6;
+    dns_addrs keep = {.n = 0};
+    for (int i = 0; i < a->n; i++)
+        if (a->addr[i].sa.sa_family == want)
+            keep.addr[keep.n++] = a->addr[i];
+    if (keep.n == 0) {
+        fail(r, HTTP_E_DNS, "%s: no IPv%d address (-%d)", host, family, family);
+        return -ENOENT;
+    }
+    *a = keep;
+    return 0;
+}
+
 /* Address policy for hosts the user did not name: keep only public
  * addresses; refuse (-EPERM, r filled) if none is left. noinline to keep
  * http_fetch's frame small. */
@@ -1211,6 +1238,8 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
             rc = 0;
             goto out_url;
         }
+        if (o->ip_family && keep_family(&op.allowed, o->ip_family, bare, r) < 0)
+            goto out_url;
         if (!req->explicit_host && !o->allow_private) {
             if (keep_public(&op.allowed, bare, r) < 0)
                 goto out_url;

@@ -60,6 +60,11 @@ typedef struct http_opts {
     const char *proxy_user;     /* --proxy-user: credentials for the proxy, or NULL */
     const char *proxy_password;
     bool insecure;
+    const char *cacert;         /* --cacert: CA certificates to verify with (PEM file), or NULL */
+    const char *capath;         /* --capath: a directory of them, or NULL */
+    const char *client_cert;    /* --cert: client certificate (PEM), or NULL */
+    const char *client_key;     /* --key: its private key, or NULL (in the --cert file) */
+    int ip_family;              /* 0: any; 4 or 6: only IPv4 or only IPv6 addresses (-4, -6) */
     int http_version;           /* 0 = default (HTTP/2 over TLS), 11, 2 */
     bool allow_private;         /* let redirects/links reach restricted addresses */
     dns_resolver *dns;          /* borrowed */
