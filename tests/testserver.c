@@ -660,9 +660,9 @@ static void handle(struct evhttp_request *req, void *arg)
         static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         size_t wl = strlen(want), k = 0;
         for (size_t i = 0; i < wl; i += 3) {
-            unsigned v = (unsigned char)want[i] << 16;
+            unsigned v = (unsigned)(unsigned char)want[i] << 16;
             if (i + 1 < wl)
-                v |= (unsigned char)want[i + 1] << 8;
+                v |= (unsigned)(unsigned char)want[i + 1] << 8;
             if (i + 2 < wl)
                 v |= (unsigned char)want[i + 2];
             enc[k++] = b64[(v >> 18) & 63];
