@@ -18,6 +18,7 @@
 #include "net/dns.h"
 #include "net/http.h"
 #include "out/errkind.h"
+#include "net/proxy.h"
 #include "out/record.h"
 #include "out/savepath.h"
 #include "testutil.h"
@@ -321,6 +322,73 @@ START_TEST(test_errkind_table)
 }
 END_TEST
 
+START_TEST(test_noproxy)
+{
+    static const struct {
+        const char *list, *host;
+        bool match;
+    } cases[] = {
+        {"*", "anything.test", true},
+        {"example.com", "example.com", true},
+        {"example.com", "www.example.com", true},
+        {".example.com", "www.example.com", true},
+        {"example.com", "badexample.com", false},
+        {"example.com", "example.com.evil.test", false},
+        {"EXAMPLE.com", "Www.Example.COM.", true},
+        {"a.test, b.test", "b.test", true},
+        {"127.0.0.1", "127.0.0.1", true},
+        {"127.0.0.1", "127.0.0.2", false},
+        {"127.0.0.0/8", "127.9.9.9", true},
+        {"10.0.0.0/8", "11.0.0.1", false},
+        {"10.0.0.0/33", "10.0.0.1", false},
+        {"::1", "[::1]", true},
+        {"fd00::/8", "fd12::1", true},
+        {"fd00::/8", "fe80::1", false},
+        {"127.0.0.0/8", "localhost", false},
+        {"", "a.test", false},
+        {"*.test", "a.test", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        ck_assert_msg(proxy_noproxy_match(cases[i].list, cases[i].host) == cases[i].match, "%s vs %s", cases[i].list,
+                      cases[i].host);
+    proxy_cfg c = {.http = (char *)"http://p:1", .https = NULL, .noproxy = (char *)"direct.test"};
+    ck_assert_str_eq(proxy_for(&c, false, "a.test"), "http://p:1");
+    ck_assert_ptr_null(proxy_for(&c, false, "x.direct.test"));
+    ck_assert_ptr_null(proxy_for(&c, true, "a.test"));
+}
+END_TEST
+
+START_TEST(test_record_validators)
+{
+    record_fmt *f;
+    ck_assert_int_eq(record_fmt_new(&f), 0);
+    char keys[512];
+    /* -N: a 304 that kept the saved file */
+    record r = {.fields = REC_BODY | REC_NOT_MODIFIED | REC_SAVED, .status = 304};
+    record_set(&r.url, "http://a.test/x");
+    record_set(&r.etag, "\"v1\"");
+    record_set(&r.last_modified, "Tue, 14 Nov 2023 22:13:20 GMT");
+    record_set(&r.saved_path, "p/a.test/x");
+    json_t *j = format_parse(f, &r);
+    keys_of(j, keys, sizeof keys);
+    ck_assert_str_eq(keys, "url,final_url,status,error,content_type,bytes,etag,last_modified,not_modified,saved_path,");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "etag")), "\"v1\"");
+    ck_assert(json_is_true(json_object_get(j, "not_modified")));
+    json_decref(j);
+    record_clear(&r);
+    /* -nc: nothing sent */
+    record s = {.fields = REC_SKIPPED | REC_SAVED, .skipped = "exists"};
+    record_set(&s.url, "http://a.test/y");
+    j = format_parse(f, &s);
+    keys_of(j, keys, sizeof keys);
+    ck_assert_str_eq(keys, "url,final_url,status,error,skipped,saved_path,");
+    ck_assert_str_eq(json_string_value(json_object_get(j, "skipped")), "exists");
+    json_decref(j);
+    record_clear(&s);
+    record_fmt_free(f);
+}
+END_TEST
+
 START_TEST(test_record_format)
 {
     record_fmt *f;
@@ -339,7 +407,7 @@ START_TEST(test_record_format)
     ck_assert_int_eq(record_add_hop(&r, "http://a.test/x", 301), 0);
     json_t *j = format_parse(f, &r);
     keys_of(j, keys, sizeof keys);
-    ck_assert_str_eq(keys, "url,final_url,status,error,content_type,bytes,truncated,elapsed_ms,timings,redirects,"
+    ck_assert_str_eq(keys, "url,final_url,status,error,content_type,bytes,etag,last_modified,truncated,elapsed_ms,timings,redirects,"
                            "attempts,remote_ip,http_version,");
     ck_assert_int_eq(json_integer_value(json_object_get(j, "status")), 503);
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "error"), "kind")), "http");
@@ -368,7 +436,7 @@ START_TEST(test_record_format)
     ck_assert(json_is_null(json_object_get(j, "remote_ip")));
     ck_assert(json_is_null(json_object_get(j, "http_version")));
     keys_of(j, keys, sizeof keys);
-    ck_assert_str_eq(keys, "url,final_url,status,error,content_type,bytes,truncated,elapsed_ms,timings,redirects,"
+    ck_assert_str_eq(keys, "url,final_url,status,error,content_type,bytes,etag,last_modified,truncated,elapsed_ms,timings,redirects,"
                            "attempts,remote_ip,http_version,");
     json_decref(j);
     /* and an error comes back after a record without one */
@@ -411,7 +479,7 @@ START_TEST(test_record_format)
     record_set(&r4.save_error, "No space left on device");
     j = format_parse(f, &r4);
     keys_of(j, keys, sizeof keys);
-    ck_assert_str_eq(keys, "url,final_url,status,error,content_type,bytes,truncated,elapsed_ms,timings,redirects,"
+    ck_assert_str_eq(keys, "url,final_url,status,error,content_type,bytes,etag,last_modified,truncated,elapsed_ms,timings,redirects,"
                            "attempts,remote_ip,http_version,depth,parent,links_found,saved_path,save_error,");
     ck_assert_str_eq(json_string_value(json_object_get(j, "url")), long_url);
     ck_assert_int_eq(json_integer_value(json_object_get(j, "depth")), 2);
@@ -427,7 +495,7 @@ START_TEST(test_record_format)
     record_set(&r5.url, "http://a.test/sitemap.xml");
     j = format_parse(f, &r5);
     keys_of(j, keys, sizeof keys);
-    ck_assert_str_eq(keys, "url,final_url,status,error,content_type,bytes,sitemap,depth,parent,links_found,");
+    ck_assert_str_eq(keys, "url,final_url,status,error,content_type,bytes,etag,last_modified,sitemap,depth,parent,links_found,");
     ck_assert(json_is_true(json_object_get(j, "sitemap")));
     json_decref(j);
     record_clear(&r5);
@@ -495,6 +563,8 @@ static Suite *units_suite(void)
     tcase_add_test(tc, test_address_policy);
     tcase_add_test(tc, test_option_values);
     tcase_add_test(tc, test_record_format);
+    tcase_add_test(tc, test_record_validators);
+    tcase_add_test(tc, test_noproxy);
     tcase_add_test(tc, test_errkind_table);
     suite_add_tcase(s, tc);
     return s;

@@ -142,6 +142,36 @@ START_TEST(test_resolve_normalized_fast_path)
 }
 END_TEST
 
+START_TEST(test_redact)
+{
+    static const char *cases[][2] = {
+        {"http://a:b@h/", "http://a:***@h/"},
+        {"http://u:p%40x@h:8080/p?q=http://v:w@x/", "http://u:***@h:8080/p?q=http://v:***@x/"},
+        {"redirect loop at https://u:pw@h/x and http://k:z@y/", "redirect loop at https://u:***@h/x and http://k:***@y/"},
+        {"http://a:b:c@d@h/", "http://a:***@h/"}, /* the last '@' ends the userinfo */
+        {"http://user@h/", NULL},                 /* no password */
+        {"http://user:@h/", NULL},                /* an empty one */
+        {"http://h/a:b@c", NULL},                 /* '@' in the path */
+        {"no url here", NULL},
+        {"://a:b@", "://a:***@"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int oom = 1;
+        char *r = url_redact(cases[i][0], &oom);
+        ck_assert_int_eq(oom, 0);
+        if (!cases[i][1])
+            ck_assert_msg(r == NULL, "%s -> %s", cases[i][0], r);
+        else
+            ck_assert_msg(r && strcmp(r, cases[i][1]) == 0, "%s -> %s", cases[i][0], r ? r : "NULL");
+        char *tmp;
+        const char *shown = url_printable(cases[i][0], &tmp);
+        ck_assert_str_eq(shown, cases[i][1] ? cases[i][1] : cases[i][0]);
+        free(tmp);
+        free(r);
+    }
+}
+END_TEST
+
 static Suite *url_suite(void)
 {
     Suite *s = suite_create("url");
@@ -151,6 +181,7 @@ static Suite *url_suite(void)
     tcase_add_test(tc, test_resolve_normalized_fast_path);
     tcase_add_test(tc, test_wpt_conformance);
     tcase_add_test(tc, test_fuzz_findings);
+    tcase_add_test(tc, test_redact);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -23,11 +23,23 @@
  *                          /_reset clears it
  *   /fan?n=N&ms=M          an HTML page linking to N pages /delay/M?i=0..N-1
  *   /delay/MS?close=1      as /delay/MS, answered with Connection: close
+ *   /_reqs                 every request (but the control ones) as received: one JSON object per line,
+ *                          {"method", "uri", "headers": [[name, value]...], "body"} (bytes >= 0x80
+ *                          as \u00XX); /_reset clears it
+ *   /redirect-to?url=U&code=C  as above, with status C (301, 302, 303, 307, 308)
+ *   /basic?user=U&pass=P   200 with Basic credentials U:P, else 401 + WWW-Authenticate
+ *   /setcookie?name=N&value=V&to=URL&maxage=S  Set-Cookie N=V (Path=/; Max-Age=S if given, else
+ *                          a session cookie), then 302 to URL (200 without to)
+ *   /needcookie?name=N&value=V  200 "cookie ok" when the request carries cookie N=V, else 403
+ *   /cond?etag=E&mtime=T   ETag "E" and Last-Modified T (seconds since the epoch); 304 on a
+ *                          matching If-None-Match or an If-Modified-Since >= T
+ *   /nohead                405 to HEAD, else a small HTML page
+ *   /ranged?size=N         N bytes of 'a'..'z', honouring Range: bytes=K-
  *
  * Options: --port N, --bind ADDR (loopback only), --backlog N, --idle-timeout-ms N
  * (close a kept-alive connection idle that long; default: libevent's).
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* strptime, timegm */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -89,6 +101,80 @@ static void log_request(const char *uri)
     reqlog_len += n;
     reqlog[reqlog_len++] = '\n';
     reqlog[reqlog_len] = 0;
+}
+
+/* Every request as received, JSON Lines (see /_reqs). */
+static char *reqs;
+static size_t reqs_len, reqs_cap;
+
+static void reqs_add(const char *p, size_t n)
+{
+    if (reqs_len + n + 1 > reqs_cap) {
+        reqs_cap = (reqs_len + n + 1) * 2;
+        reqs = realloc(reqs, reqs_cap);
+    }
+    memcpy(reqs + reqs_len, p, n);
+    reqs_len += n;
+    reqs[reqs_len] = 0;
+}
+
+static void reqs_str(const unsigned char *p, size_t n)
+{
+    reqs_add("\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        char e[8];
+        if (p[i] == '"' || p[i] == '\\') {
+            e[0] = '\\';
+            e[1] = (char)p[i];
+            reqs_add(e, 2);
+        } else if (p[i] < 0x20 || p[i] >= 0x7f) {
+            snprintf(e, sizeof e, "\\u%04x", p[i]);
+            reqs_add(e, 6);
+        } else {
+            reqs_add((const char *)&p[i], 1);
+        }
+    }
+    reqs_add("\"", 1);
+}
+
+static const char *method_name(enum evhttp_cmd_type t)
+{
+    switch (t) {
+    case EVHTTP_REQ_GET: return "GET";
+    case EVHTTP_REQ_POST: return "POST";
+    case EVHTTP_REQ_HEAD: return "HEAD";
+    case EVHTTP_REQ_PUT: return "PUT";
+    case EVHTTP_REQ_DELETE: return "DELETE";
+    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+    case EVHTTP_REQ_TRACE: return "TRACE";
+    case EVHTTP_REQ_CONNECT: return "CONNECT";
+    case EVHTTP_REQ_PATCH: return "PATCH";
+    }
+    return "?";
+}
+
+static void log_full(struct evhttp_request *req)
+{
+    const char *m = method_name(evhttp_request_get_command(req));
+    const char *uri = evhttp_request_get_uri(req);
+    reqs_add("{\"method\": ", 11);
+    reqs_str((const unsigned char *)m, strlen(m));
+    reqs_add(", \"uri\": ", 9);
+    reqs_str((const unsigned char *)uri, strlen(uri));
+    reqs_add(", \"headers\": [", 14);
+    struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+    for (struct evkeyval *h = in->tqh_first; h; h = h->next.tqe_next) {
+        reqs_add(h == in->tqh_first ? "[" : ", [", h == in->tqh_first ? 1 : 3);
+        reqs_str((const unsigned char *)h->key, strlen(h->key));
+        reqs_add(", ", 2);
+        reqs_str((const unsigned char *)h->value, strlen(h->value));
+        reqs_add("]", 1);
+    }
+    reqs_add("], \"body\": ", 11);
+    struct evbuffer *body = evhttp_request_get_input_buffer(req);
+    size_t bl = evbuffer_get_length(body);
+    reqs_str(evbuffer_pullup(body, (ssize_t)bl), bl);
+    reqs_add("}\n", 2);
 }
 
 /* The generated test site for recursive crawls. %P is replaced by the port. */
@@ -288,7 +374,7 @@ static bool is_control(struct evhttp_request *req)
 {
     const char *p = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
     return p && (strcmp(p, "/_reset") == 0 || strcmp(p, "/_log") == 0 || strcmp(p, "/stats") == 0 ||
-                 strcmp(p, "/hoststats") == 0);
+                 strcmp(p, "/hoststats") == 0 || strcmp(p, "/_reqs") == 0);
 }
 
 static void host_start(struct evhttp_request *req)
@@ -427,8 +513,11 @@ static void handle(struct evhttp_request *req, void *arg)
     const char *path = evhttp_uri_get_path(u);
     if (!path)
         path = "/";
-    if (strcmp(path, "/_log") != 0 && strcmp(path, "/stats") != 0 && strcmp(path, "/hoststats") != 0)
+    if (strcmp(path, "/_log") != 0 && strcmp(path, "/stats") != 0 && strcmp(path, "/hoststats") != 0 &&
+        strcmp(path, "/_reqs") != 0)
         log_request(uri);
+    if (!is_control(req))
+        log_full(req);
     struct evkeyvalq *out = evhttp_request_get_output_headers(req);
     char buf[512], key[256];
     long n;
@@ -436,7 +525,12 @@ static void handle(struct evhttp_request *req, void *arg)
 
     if (strcmp(path, "/_log") == 0) {
         reply(req, 200, reqlog ? reqlog : "");
+    } else if (strcmp(path, "/_reqs") == 0) {
+        reply(req, 200, reqs ? reqs : "");
     } else if (strcmp(path, "/_reset") == 0) {
+        reqs_len = 0;
+        if (reqs)
+            reqs[0] = 0;
         reqlog_len = 0;
         if (reqlog)
             reqlog[0] = 0;
@@ -471,9 +565,11 @@ static void handle(struct evhttp_request *req, void *arg)
         redirect(req, "/loop");
     } else if (strcmp(path, "/redirect-to") == 0) {
         const char *to = qparam(req, "url", buf, sizeof buf);
-        if (to)
-            redirect(req, to);
-        else
+        long code = qnum(req, "code", 302);
+        if (to) {
+            evhttp_add_header(out, "Location", to);
+            reply(req, (int)code, "redirect\n");
+        } else
             reply(req, 400, "missing url\n");
     } else if (sscanf(path, "/flaky/%ld", &n) == 1) {
         const char *k = qparam(req, "key", key, sizeof key);
@@ -557,6 +653,109 @@ static void handle(struct evhttp_request *req, void *arg)
         finish(req);
         evhttp_send_reply(req, 200, "OK", b);
         evbuffer_free(b);
+    } else if (strcmp(path, "/basic") == 0) {
+        char user[128], pass[128], want[300], enc[420];
+        snprintf(want, sizeof want, "%s:%s", qparam(req, "user", user, sizeof user) ? user : "",
+                 qparam(req, "pass", pass, sizeof pass) ? pass : "");
+        static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        size_t wl = strlen(want), k = 0;
+        for (size_t i = 0; i < wl; i += 3) {
+            unsigned v = (unsigned)(unsigned char)want[i] << 16;
+            if (i + 1 < wl)
+                v |= (unsigned)(unsigned char)want[i + 1] << 8;
+            if (i + 2 < wl)
+                v |= (unsigned char)want[i + 2];
+            enc[k++] = b64[(v >> 18) & 63];
+            enc[k++] = b64[(v >> 12) & 63];
+            enc[k++] = i + 1 < wl ? b64[(v >> 6) & 63] : '=';
+            enc[k++] = i + 2 < wl ? b64[v & 63] : '=';
+        }
+        enc[k] = 0;
+        const char *got = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+        if (got && strncmp(got, "Basic ", 6) == 0 && strcmp(got + 6, enc) == 0) {
+            reply(req, 200, "auth ok\n");
+        } else {
+            evhttp_add_header(out, "WWW-Authenticate", "Basic realm=\"test\"");
+            reply(req, 401, "auth needed\n");
+        }
+    } else if (strcmp(path, "/setcookie") == 0) {
+        char name[64], value[128], to[256], sc[256];
+        long maxage = qnum(req, "maxage", -1);
+        snprintf(sc, sizeof sc, "%s=%s; Path=/", qparam(req, "name", name, sizeof name) ? name : "sid",
+                 qparam(req, "value", value, sizeof value) ? value : "1");
+        if (maxage >= 0)
+            snprintf(sc + strlen(sc), sizeof sc - strlen(sc), "; Max-Age=%ld", maxage);
+        evhttp_add_header(out, "Set-Cookie", sc);
+        if (qparam(req, "to", to, sizeof to))
+            redirect(req, to);
+        else
+            reply(req, 200, "cookie set\n");
+    } else if (strcmp(path, "/needcookie") == 0) {
+        char name[64], value[128], want[200];
+        snprintf(want, sizeof want, "%s=%s", qparam(req, "name", name, sizeof name) ? name : "sid",
+                 qparam(req, "value", value, sizeof value) ? value : "1");
+        const char *got = evhttp_find_header(evhttp_request_get_input_headers(req), "Cookie");
+        bool ok = false;
+        for (const char *p = got; p && *p && !ok;) {
+            while (*p == ' ' || *p == ';')
+                p++;
+            size_t l = strcspn(p, ";");
+            ok = l == strlen(want) && strncmp(p, want, l) == 0;
+            p += l;
+        }
+        reply(req, ok ? 200 : 403, ok ? "cookie ok\n" : "no cookie\n");
+    } else if (strcmp(path, "/cond") == 0) {
+        char etag[64], et[80], lm[64];
+        long mtime = qnum(req, "mtime", 1700000000);
+        snprintf(et, sizeof et, "\"%s\"", qparam(req, "etag", etag, sizeof etag) ? etag : "v1");
+        time_t t = (time_t)mtime;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(lm, sizeof lm, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        evhttp_add_header(out, "ETag", et);
+        evhttp_add_header(out, "Last-Modified", lm);
+        struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+        const char *inm = evhttp_find_header(in, "If-None-Match");
+        const char *ims = evhttp_find_header(in, "If-Modified-Since");
+        bool fresh = inm ? strcmp(inm, et) == 0 : false;
+        if (!inm && ims) {
+            struct tm it;
+            memset(&it, 0, sizeof it);
+            if (strptime(ims, "%a, %d %b %Y %H:%M:%S GMT", &it))
+                fresh = timegm(&it) >= t;
+        }
+        if (fresh) {
+            finish(req);
+            evhttp_send_reply(req, 304, "Not Modified", NULL);
+        } else {
+            evhttp_add_header(out, "Content-Type", "text/plain");
+            reply(req, 200, "conditional body\n");
+        }
+    } else if (strcmp(path, "/nohead") == 0) {
+        if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+            reply(req, 405, "no HEAD here\n");
+        } else {
+            evhttp_add_header(out, "Content-Type", "text/html");
+            reply(req, 200, "<html><body>nohead</body></html>\n");
+        }
+    } else if (strcmp(path, "/ranged") == 0) {
+        long size = qnum(req, "size", 1000), from = 0;
+        const char *rg = evhttp_find_header(evhttp_request_get_input_headers(req), "Range");
+        if (rg && sscanf(rg, "bytes=%ld-", &from) == 1 && from > 0 && from < size) {
+            snprintf(buf, sizeof buf, "bytes %ld-%ld/%ld", from, size - 1, size);
+            evhttp_add_header(out, "Content-Range", buf);
+        } else {
+            from = 0;
+        }
+        struct evbuffer *b = evbuffer_new();
+        for (long i = from; i < size; i++) {
+            char ch = (char)('a' + i % 26);
+            evbuffer_add(b, &ch, 1);
+        }
+        evhttp_add_header(out, "Content-Type", "application/octet-stream");
+        finish(req);
+        evhttp_send_reply(req, from ? 206 : 200, from ? "Partial Content" : "OK", b);
+        evbuffer_free(b);
     } else if (strncmp(path, "/page/", 6) == 0) {
         evhttp_add_header(out, "Content-Type", "text/html; charset=utf-8");
         snprintf(buf, sizeof buf, "<html><head><title>%s</title></head><body><p>page %s</p></body></html>\n",
@@ -630,6 +829,8 @@ int main(int argc, char **argv)
     base = event_base_new();
     struct evhttp *http = evhttp_new(base);
     evhttp_set_gencb(http, handle, NULL);
+    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+                                         EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
     evhttp_set_max_headers_size(http, 65536);
     if (idle_ms > 0) {
         struct timeval tv = {idle_ms / 1000, (idle_ms % 1000) * 1000};

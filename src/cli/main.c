@@ -21,6 +21,7 @@
 #include "xalloc.h"
 #include "cli/config.h"
 #include "cli/options.h"
+#include "cli/reqopts.h"
 #include "crawl/co.h"
 #include "crawl/co_group.h"
 #include "crawl/co_sync.h"
@@ -72,6 +73,7 @@ typedef struct job {
     char *dns_servers;
     char ua[64];
     str_list domains, exclude_domains, accept, reject; /* comma lists split */
+    reqopts req;                                       /* the request: method, body, credentials */
     int result;
 } job;
 
@@ -184,6 +186,17 @@ static int build_cfg(job *j)
         }
         j->headers = curl_slist_append(j->headers, o->headers.v[i]);
     }
+    if (reqopts_build(o, &j->req, stderr) < 0)
+        return -1;
+    if ((o->timestamping || o->no_clobber) && !o->directory_prefix) {
+        fprintf(stderr, "crawl: --%s needs -P/--directory-prefix (the saved files it compares with)\n",
+                o->timestamping ? "timestamping" : "no-clobber");
+        return -1;
+    }
+    if (o->timestamping && o->no_clobber) {
+        fprintf(stderr, "crawl: give one of --timestamping and --no-clobber\n");
+        return -1;
+    }
     snprintf(j->ua, sizeof j->ua, "crawl/%s", CRAWL_VERSION);
     split_commas(&o->domains, &j->domains);
     split_commas(&o->exclude_domains, &j->exclude_domains);
@@ -202,11 +215,30 @@ static int build_cfg(job *j)
             .max_body = (size_t)o->max_body,
             .user_agent = o->user_agent ? o->user_agent : j->ua,
             .headers = j->headers,
-            .proxy = o->proxy,
+            .proxies = j->req.proxies,
+            .proxy_user = j->req.proxy_user,
+            .proxy_password = j->req.proxy_password,
             .insecure = o->insecure,
+            .cacert = o->cacert,
+            .capath = o->capath,
+            .client_cert = o->cert,
+            .client_key = o->key,
+            .ip_family = o->inet4_only ? 4 : o->inet6_only ? 6
+                                                           : 0,
             .http_version = o->http_version,
             .allow_private = o->allow_private,
+            .username = j->req.username,
+            .password = j->req.password,
+            .no_cookies = o->no_cookies,
+            .cookie_files = j->req.cookie_files,
+            .ncookie_files = j->req.ncookie_files,
+            .cookie_header = j->req.cookie_header,
+            .cookie_jar = j->req.cookie_jar,
+            .jar_session_cookies = j->req.jar_session,
         },
+        .request = j->req.have_spec ? &j->req.spec : NULL,
+        .timestamping = o->timestamping,
+        .no_clobber = o->no_clobber,
         .urls = (const char *const *)o->urls.v,
         .nurls = o->urls.n,
         .inputs = (const char *const *)o->input_files.v,
@@ -279,6 +311,7 @@ static void job_free(job *j)
     opts_free(&j->o);
     curl_slist_free_all(j->headers);
     free(j->dns_servers);
+    reqopts_free(&j->req);
 }
 
 /* ---- running several jobs on one loop ------------------------------------------ */

@@ -1,5 +1,6 @@
 /* options: see options.h. */
 #include "options.h"
+#include "net/url.h"
 #include "out/errkind.h"
 #include "xalloc.h"
 
@@ -51,12 +52,36 @@ static const opt_def defs[] = {
     {"max-redirs", 0, "N", K_LONG, OFF(max_redirs), 0, 0, "redirects followed at most (default 10)", false},
     {"user-agent", 0, "STRING", K_STRING, OFF(user_agent), 0, 0, "User-Agent header (default crawl/VERSION)", false},
     {"header", 'H', "'NAME: VALUE'", K_LIST, OFF(headers), 0, 0, "extra request header; repeatable", false},
-    {"proxy", 'x', "URL", K_STRING, OFF(proxy), 0, 0, "use this proxy (environment proxies are ignored)", false},
+    {"proxy", 'x', "URL", K_STRING, OFF(proxy), 0, 0, "use this proxy for every URL (default: http_proxy, https_proxy, all_proxy from the environment)", false},
+    {"noproxy", 0, "LIST", K_STRING, OFF(noproxy), 0, 0, "reach these hosts directly: comma-separated names (and their subdomains), addresses, CIDR ranges, or * (default: no_proxy)", false},
+    {"proxy-user", 0, "USER[:PASSWORD]", K_STRING, OFF(proxy_user), 0, 0, "credentials for the proxy", false},
+    {"no-proxy", 0, NULL, K_FLAG, OFF(no_proxy), 0, 1, "use no proxy, whatever the environment says", false},
     {"insecure", 0, NULL, K_FLAG, OFF(insecure), 0, 1, "do not verify TLS certificates", false},
+    {"cacert", 0, "FILE", K_STRING, OFF(cacert), 0, 0, "verify servers with the CA certificates in FILE (PEM) instead of the system's", false},
+    {"capath", 0, "DIR", K_STRING, OFF(capath), 0, 0, "verify servers with the CA certificates in DIR (hashed names, c_rehash)", false},
+    {"cert", 0, "FILE", K_STRING, OFF(cert), 0, 0, "client certificate (PEM; may hold the key too)", false},
+    {"key", 0, "FILE", K_STRING, OFF(key), 0, 0, "private key of --cert (PEM)", false},
+    {"inet4-only", '4', NULL, K_FLAG, OFF(inet4_only), 0, 1, "connect to IPv4 addresses only (DNS asks for A records only)", false},
+    {"inet6-only", '6', NULL, K_FLAG, OFF(inet6_only), 0, 1, "connect to IPv6 addresses only (DNS asks for AAAA records only)", false},
+    {"request", 'X', "METHOD", K_STRING, OFF(request_method), 0, 0, "send this method (default GET, or POST with a body)", false},
+    {"data", 'd', "STRING|@FILE", K_LIST, OFF(data), 0, 0, "POST this body (form encoded); several are joined with '&'; @FILE: its contents, line breaks dropped", false},
+    {"data-binary", 0, "STRING|@FILE", K_STRING, OFF(data_binary), 0, 0, "POST this body as is; @FILE is streamed from the file at each attempt", false},
+    {"json", 0, "STRING|@FILE", K_LIST, OFF(json), 0, 0, "POST this JSON body (Content-Type and Accept: application/json); several are concatenated", false},
+    {"head", 'I', NULL, K_FLAG, OFF(head), 0, 1, "send HEAD: status and headers only", false},
+    {"user", 'u', "USER[:PASSWORD]", K_STRING, OFF(user), 0, 0, "Basic credentials, sent only to the input URLs' origins (see --location-trusted)", false},
+    {"http-user", 0, "USER", K_STRING, OFF(http_user), 0, 0, "the user name of --user", false},
+    {"http-password", 0, "PASSWORD", K_STRING, OFF(http_password), 0, 0, "the password of --user", false},
+    {"cookie", 'b', "FILE|'N=V'", K_LIST, OFF(cookies), 0, 0, "load cookies from FILE (Netscape format), or send these ('N=V; N2=V2') to the input URLs' origins; repeatable", false},
+    {"cookie-jar", 0, "FILE", K_STRING, OFF(cookie_jar), 0, 0, "at the end, write every cookie to FILE (Netscape format, atomically)", false},
+    {"save-cookies", 0, "FILE", K_STRING, OFF(save_cookies), 0, 0, "as --cookie-jar, without session cookies unless --keep-session-cookies (wget)", false},
+    {"keep-session-cookies", 0, NULL, K_FLAG, OFF(keep_session_cookies), 0, 1, "with --save-cookies: session cookies too", false},
+    {"no-cookies", 0, NULL, K_FLAG, OFF(no_cookies), 0, 1, "no cookie engine (by default cookies set by servers are kept for the run)", false},
     {"http1.1", 0, NULL, K_HTTPVER, OFF(http_version), 0, 11, "use HTTP/1.1 only", false},
     {"http2", 0, NULL, K_HTTPVER, OFF(http_version), 0, 2, "prefer HTTP/2 (default over TLS)", false},
     {"max-body", 0, "SIZE", K_SIZE, OFF(max_body), 0, 0, "read at most SIZE bytes of a body after decoding; 0 = no limit (default 1G)", false},
     {"directory-prefix", 'P', "DIR", K_STRING, OFF(directory_prefix), 0, 0, "save bodies under DIR/HOST/PATH", false},
+    {"timestamping", 'N', NULL, K_FLAG, OFF(timestamping), 0, 1, "with -P: fetch only what is newer than the saved file (If-Modified-Since), overwrite it and date it by Last-Modified", false},
+    {"no-clobber", 0, NULL, K_FLAG, OFF(no_clobber), 0, 1, "with -P: do not fetch a URL whose file is already saved (also -nc)", false},
     {"progress", 0, "auto|bar|none", K_PROGRESS, OFF(progress), 0, 0, "progress line on stderr (auto: when it is a terminal)", false},
     {"quiet", 'q', NULL, K_FLAG, OFF(quiet), 0, 1, "no progress and no summary", false},
     {"verbose", 'v', NULL, K_COUNT, OFF(verbose), 0, 0, "log each fetch to stderr", false},
@@ -89,7 +114,7 @@ static const opt_def defs[] = {
     {"robots", 0, "on|off", K_FLAG, OFF(robots), 0, 1, "with -r: obey robots.txt (default on)", false},
     {"page-requisites", 'p', NULL, K_FLAG, OFF(page_requisites), 0, 1, "with -r: also fetch images, scripts, stylesheets", false},
     {"follow-nofollow", 0, NULL, K_FLAG, OFF(follow_nofollow), 0, 1, "with -r: follow rel=nofollow links and nofollow pages too", false},
-    {"spider", 0, NULL, K_FLAG, OFF(spider), 0, 1, "fetch and report, save no bodies", false},
+    {"spider", 0, NULL, K_FLAG, OFF(spider), 0, 1, "check with HEAD (GET where HEAD is refused, and for pages -r reads for links); save nothing", false},
     {"max-links-per-page", 0, "N", K_LONG, OFF(max_links_per_page), 0, 0, "with -r: read at most N links from one page (default 10000)", false},
     {"no-parent", 0, NULL, K_FLAG, OFF(no_parent), 0, 1, "with -r: never go above the seeds' directories (wget -np)", false},
     {"accept", 'A', "LIST", K_LIST, OFF(accept), 0, 0, "with -r: keep only files whose names end in or match these (pdf,*.jpg); HTML is still read for links", false},
@@ -109,6 +134,29 @@ static const opt_def defs[] = {
     {"help", 'h', NULL, K_FLAG, OFF(help), 0, 1, "print this help and exit", true},
 };
 #define NDEFS (sizeof defs / sizeof defs[0])
+
+/* Other spellings (wget's and curl's long names) of options in the table.
+ * at_file: the alias takes a bare FILE where the option takes @FILE. */
+static const struct opt_alias {
+    const char *alias, *name;
+    bool at_file;
+} aliases[] = {
+    {"method", "request", false},
+    {"post-data", "data", false},
+    {"body-data", "data", false},
+    {"body-file", "data-binary", true},
+    {"post-file", "data-binary", true},
+    {"password", "http-password", false},
+    {"load-cookies", "cookie", false},
+    {"no-check-certificate", "insecure", false},
+    {"ca-certificate", "cacert", false},
+    {"ca-directory", "capath", false},
+    {"certificate", "cert", false},
+    {"private-key", "key", false},
+    {"ipv4", "inet4-only", false},
+    {"ipv6", "inet6-only", false},
+};
+#define NALIASES (sizeof aliases / sizeof aliases[0])
 
 const char *opts_long_name(size_t i, bool *config_key)
 {
@@ -475,6 +523,20 @@ static void push(opt_list *l, const opt_def *d, const char *value, const char *f
     l->n++;
 }
 
+static void push_value(opt_list *l, const opt_def *d, const char *value, bool at_file, const char *file, int line)
+{
+    if (!at_file || !value) {
+        push(l, d, value, file, line);
+        return;
+    }
+    size_t n = strlen(value);
+    char *v = xcalloc(1, n + 2);
+    v[0] = '@';
+    memcpy(v + 1, value, n + 1); /* with its NUL */
+    push(l, d, v, file, line);
+    free(v);
+}
+
 void opt_list_free(opt_list *l)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -484,13 +546,35 @@ void opt_list_free(opt_list *l)
     l->n = 0;
 }
 
-static const opt_def *find_long(const char *name, size_t len)
+static const opt_def *find_def(const char *name, size_t len)
 {
     for (size_t k = 0; k < NDEFS; k++)
         if (strlen(defs[k].lname) == len && strncmp(defs[k].lname, name, len) == 0)
             return &defs[k];
     return NULL;
 }
+
+/* The option named name (or one of its aliases); *at_file: see aliases. */
+static const opt_def *find_long_alias(const char *name, size_t len, bool *at_file)
+{
+    *at_file = false;
+    const opt_def *d = find_def(name, len);
+    for (size_t k = 0; !d && k < NALIASES; k++)
+        if (strlen(aliases[k].alias) == len && strncmp(aliases[k].alias, name, len) == 0) {
+            d = find_def(aliases[k].name, strlen(aliases[k].name));
+            *at_file = aliases[k].at_file;
+        }
+    return d;
+}
+
+static const opt_def *find_long(const char *name, size_t len)
+{
+    bool at_file;
+    return find_long_alias(name, len, &at_file);
+}
+
+/* push() for an alias that takes a bare FILE: the option's @FILE. */
+static void push_value(opt_list *l, const opt_def *d, const char *value, bool at_file, const char *file, int line);
 
 static const opt_def *find_short(char c, bool flag_only)
 {
@@ -503,7 +587,8 @@ static const opt_def *find_short(char c, bool flag_only)
 int opts_lookup_key(const char *key, const char *value, const char *file, int line, opt_list *out, char *msg,
                     size_t mlen)
 {
-    const opt_def *d = find_long(key, strlen(key));
+    bool at_file;
+    const opt_def *d = find_long_alias(key, strlen(key), &at_file);
     if (!d) {
         snprintf(msg, mlen, "%s:%d: unknown key '%s'", file, line, key);
         return -1;
@@ -512,7 +597,7 @@ int opts_lookup_key(const char *key, const char *value, const char *file, int li
         snprintf(msg, mlen, "%s:%d: '%s' is a command-line option, not a configuration key", file, line, key);
         return -1;
     }
-    push(out, d, value, file, line);
+    push_value(out, d, value, at_file, file, line);
     return 0;
 }
 
@@ -543,11 +628,16 @@ int opts_parse_args(int argc, char **argv, opt_list *out, FILE *err)
         }
         const opt_def *d = NULL;
         const char *val = NULL;
+        bool at_file = false;
+        if (strcmp(a, "-nc") == 0) { /* wget's two-letter short option */
+            push(out, find_def("no-clobber", 10), NULL, NULL, 0);
+            continue;
+        }
         if (a[1] == '-') {
             const char *name = a + 2;
             const char *eq = strchr(name, '=');
             size_t len = eq ? (size_t)(eq - name) : strlen(name);
-            d = find_long(name, len);
+            d = find_long_alias(name, len, &at_file);
             if (!d) {
                 fprintf(err, "crawl: unknown option '--%.*s' (see crawl --help)\n", (int)len, name);
                 return -1;
@@ -596,7 +686,7 @@ int opts_parse_args(int argc, char **argv, opt_list *out, FILE *err)
             }
             val = argv[++i];
         }
-        push(out, d, val, NULL, 0);
+        push_value(out, d, val, at_file, NULL, 0);
     }
     return 0;
 }
@@ -623,6 +713,21 @@ static void print_ms(FILE *out, int64_t ms)
         fprintf(out, "%lldms", (long long)ms);
 }
 
+/* A value as --check shows it: never a password given in a URL. */
+static void print_redacted(FILE *out, const char *v)
+{
+    char *tmp;
+    fputs(url_printable(v, &tmp), out);
+    free(tmp);
+}
+
+static void print_value(FILE *out, const char *key, const char *v)
+{
+    fprintf(out, "%s = ", key);
+    print_redacted(out, v);
+    fputc('\n', out);
+}
+
 void opts_print_effective(const crawl_opts *o, FILE *out)
 {
     for (size_t i = 0; i < NDEFS; i++) {
@@ -637,13 +742,17 @@ void opts_print_effective(const crawl_opts *o, FILE *out)
             for (size_t j = 0; j < l->n; j++) {
                 const char *v = l->v[j];
                 /* never echo credentials (they usually come from ${VAR}) */
+                if (strcmp(d->lname, "cookie") == 0 && strchr(v, '=')) { /* cookies, not a file */
+                    fprintf(out, "%s = (hidden)\n", d->lname);
+                    continue;
+                }
                 if (strcmp(d->lname, "header") == 0 &&
                     (strncasecmp(v, "authorization:", 14) == 0 || strncasecmp(v, "proxy-authorization:", 20) == 0 ||
                      strncasecmp(v, "cookie:", 7) == 0)) {
                     fprintf(out, "%s = %.*s: (hidden)\n", d->lname, (int)(strchr(v, ':') - v), v);
                     continue;
                 }
-                fprintf(out, "%s = %s\n", d->lname, v);
+                print_value(out, d->lname, v);
             }
             continue;
         }
@@ -658,6 +767,18 @@ void opts_print_effective(const crawl_opts *o, FILE *out)
             fprintf(out, "# %s = (not set)\n", d->lname);
             continue;
         }
+        bool userpass = strcmp(d->lname, "user") == 0 || strcmp(d->lname, "proxy-user") == 0;
+        if (userpass || strcmp(d->lname, "http-password") == 0) {
+            /* never echo credentials (they usually come from ${VAR}) */
+            const char *v = *(char *const *)p;
+            if (userpass && strchr(v, ':'))
+                fprintf(out, "%s = %.*s:(hidden)\n", d->lname, (int)(strchr(v, ':') - v), v);
+            else if (userpass)
+                fprintf(out, "%s = %s\n", d->lname, v);
+            else
+                fprintf(out, "%s = (hidden)\n", d->lname);
+            continue;
+        }
         fprintf(out, "%s = ", d->lname);
         switch (d->k) {
         case K_FLAG: fputs(*(const bool *)p ? "true" : "false", out); break;
@@ -666,7 +787,7 @@ void opts_print_effective(const crawl_opts *o, FILE *out)
         case K_DURATION: print_ms(out, *(const int64_t *)p); break;
         case K_SIZE: fprintf(out, "%lld", (long long)*(const int64_t *)p); break;
         case K_RATE: fprintf(out, "%g/s", *(const double *)p); break;
-        case K_STRING: fputs(*(char *const *)p ? *(char *const *)p : "", out); break;
+        case K_STRING: print_redacted(out, *(char *const *)p ? *(char *const *)p : ""); break;
         case K_PROGRESS: {
             progress_mode m = *(const progress_mode *)p;
             fputs(m == PROGRESS_AUTO ? "auto" : m == PROGRESS_BAR ? "bar" : "none", out);
@@ -762,6 +883,38 @@ static const struct {
     {"warc-file", "durable"},
     {"warc-max-size", "durable"},
     {"warc-dedup", "durable"},
+    {"no-parent", "mirroring"},
+    {"accept", "mirroring"},
+    {"reject", "mirroring"},
+    {"no-host-directories", "mirroring"},
+    {"no-directories", "mirroring"},
+    {"cut-dirs", "mirroring"},
+    {"adjust-extension", "mirroring"},
+    {"mirror", "mirroring"},
+    {"timestamping", "mirroring"},
+    {"no-clobber", "mirroring"},
+    {"noproxy", "http"},
+    {"proxy-user", "http"},
+    {"no-proxy", "http"},
+    {"cacert", "http"},
+    {"capath", "http"},
+    {"cert", "http"},
+    {"key", "http"},
+    {"inet4-only", "http"},
+    {"inet6-only", "http"},
+    {"request", "http"},
+    {"data", "http"},
+    {"data-binary", "http"},
+    {"json", "http"},
+    {"head", "http"},
+    {"user", "http"},
+    {"http-user", "http"},
+    {"http-password", "http"},
+    {"cookie", "http"},
+    {"cookie-jar", "http"},
+    {"save-cookies", "http"},
+    {"keep-session-cookies", "http"},
+    {"no-cookies", "http"},
     {"config", "batch"},
     {"job", "batch"},
     {"check", "batch"},
@@ -790,8 +943,19 @@ static void print_option(FILE *out, const opt_def *d)
         snprintf(left, sizeof left, "  -%c, --%s%s%s", d->sname, d->lname, d->arg ? " " : "", d->arg ? d->arg : "");
     else
         snprintf(left, sizeof left, "      --%s%s%s", d->lname, d->arg ? " " : "", d->arg ? d->arg : "");
-    char text[512];
-    snprintf(text, sizeof text, "%s%s", d->help, d->cli_only ? " [command line only]" : "");
+    char text[1024];
+    size_t tl = (size_t)snprintf(text, sizeof text, "%s", d->help);
+    for (size_t k = 0, n = 0; k < NALIASES && tl < sizeof text; k++) /* wget's and curl's other names */
+        if (strcmp(aliases[k].name, d->lname) == 0)
+            tl += (size_t)snprintf(text + tl, sizeof text - tl, "%s--%s%s", n++ ? ", " : " (also ", aliases[k].alias,
+                                   aliases[k].at_file ? " FILE" : "");
+    for (size_t k = 0; k < NALIASES && tl < sizeof text; k++)
+        if (strcmp(aliases[k].name, d->lname) == 0) {
+            tl += (size_t)snprintf(text + tl, sizeof text - tl, ")");
+            break;
+        }
+    if (tl < sizeof text)
+        snprintf(text + tl, sizeof text - tl, "%s", d->cli_only ? " [command line only]" : "");
     int col = fprintf(out, "%s", left);
     if (col + 2 > HELP_COL) {
         fputc('\n', out);

@@ -50,10 +50,30 @@ typedef struct crawl_opts {
     char *user_agent;
     str_list headers;
     char *proxy;
+    char *noproxy;    /* --noproxy LIST */
+    char *proxy_user; /* --proxy-user USER[:PASSWORD] */
+    bool no_proxy;    /* --no-proxy: no proxy, whatever the environment says */
     bool insecure;
+    char *cacert, *capath, *cert, *key; /* TLS files */
+    bool inet4_only, inet6_only;        /* -4, -6 */
+    /* the request: method, body, credentials, cookies */
+    char *request_method; /* -X */
+    str_list data;        /* -d STRING|@FILE, joined with '&' */
+    char *data_binary;    /* --data-binary STRING|@FILE (a file is streamed) */
+    str_list json;        /* --json STRING|@FILE, concatenated */
+    bool head;            /* -I */
+    char *user;           /* -u USER[:PASSWORD] */
+    char *http_user, *http_password;
+    str_list cookies;   /* -b FILE|'N=V; ...' */
+    char *cookie_jar;   /* curl's -c: every cookie */
+    char *save_cookies; /* wget's: session cookies only with keep_session_cookies */
+    bool keep_session_cookies;
+    bool no_cookies;
     int http_version;       /* 0, 11, 2 */
     int64_t max_body;       /* bytes, 0 = unlimited */
     char *directory_prefix;
+    bool timestamping; /* -N */
+    bool no_clobber;   /* -nc */
     progress_mode progress;
     bool quiet;
     long verbose;

@@ -25,6 +25,7 @@
 #include "front.h"
 #include "frontier.h"
 #include "lsched.h"
+#include "net/request.h"
 #include "out/jsonl.h"
 #include "out/record.h"
 #include "out/savepath.h"
@@ -121,6 +122,7 @@ typedef struct fetch_item {
     char *host;
     long port;
     char why[160];
+    request_spec *spec; /* the line's own request (a JSON object line), or NULL: the run's; owned */
 } fetch_item;
 
 /* A page of a recursive crawl: where it was found. */

@@ -183,6 +183,26 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
         req.no_credentials = true;
     if (!pg && engine_winding_down(E, it->lh))
         req.no_reuse = true;
+    /* the line's own request, or the run's; --spider asks with HEAD (wget) */
+    const request_spec *rs = it->spec ? it->spec : c->request;
+    bool spider_head = c->spider && !(rs && (rs->method || request_has_body(rs)));
+    if (rs) {
+        req.method = rs->method;
+        req.headers = rs->headers;
+        req.body = rs->body;
+        req.body_len = rs->body_len;
+        req.body_file = rs->body_file;
+    }
+    if (spider_head)
+        req.method = "HEAD";
+    /* -N / -nc: what is already saved decides (wget) */
+    char *saved = NULL;
+    int64_t saved_mtime = -1;
+    if (c->directory_prefix && !c->spider && (c->timestamping || c->no_clobber))
+        saved_mtime = writer_saved_mtime(E, url, &saved);
+    bool skip = saved_mtime >= 0 && c->no_clobber;
+    if (saved_mtime >= 0 && c->timestamping)
+        req.if_modified_since = saved_mtime > 0 ? saved_mtime : 1;
     http_resp resp;
     memset(&resp, 0, sizeof resp);
     resp.retry_after_s = -1;
@@ -193,7 +213,7 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
     bool fetched = false;
     if (++E->st.in_flight > E->st.peak_in_flight)
         E->st.peak_in_flight = E->st.in_flight;
-    for (long hop = 0; st == 0; hop++) {
+    for (long hop = 0; st == 0 && !skip; hop++) {
         for (int retry = 0;; retry++) {
             /* rate limits and per-host backoff */
             int64_t now = co_now_ns();
@@ -215,9 +235,12 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
             attempts++;
             st = http_fetch(E->http, &req, &resp);
             fetched = true;
-            if (c->verbose)
-                fprintf(stderr, "crawl: %s -> %ld%s%s\n", cur, resp.status, resp.err ? " " : "",
-                        resp.err ? resp.errmsg : "");
+            if (c->verbose) {
+                char *tmp; /* never a password in a log */
+                fprintf(stderr, "crawl: %s -> %ld%s%s\n", url_printable(cur, &tmp), resp.status,
+                        resp.err ? " " : "", resp.err ? resp.errmsg : "");
+                free(tmp);
+            }
             if (st < 0 || retry >= c->retries || !retry_wanted(resp.err, resp.status))
                 break;
             int64_t d = retry_delay_ms(retry + 1, c->retry_delay_ms, c->max_retry_delay_ms,
@@ -229,6 +252,16 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
             E->st.retries++;
             if ((st = retry_wait(E, !pg, d)) < 0)
                 break;
+        }
+        if (spider_head && st == 0 && !resp.err &&
+            (resp.status == 405 || resp.status == 501 ||
+             (extract && resp.status >= 200 && resp.status < 300 && discover_is_html(&resp)))) {
+            /* as wget: where HEAD is refused, or for a page whose links
+             * are wanted, the same URL again with GET */
+            spider_head = false;
+            req.method = NULL;
+            hop--;
+            continue;
         }
         if (st < 0 || !c->location || resp.err || resp.status < 300 || resp.status >= 400 || !resp.location)
             break;
@@ -271,6 +304,17 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
         free(cur);
         cur = next;
         req.host = NULL; /* let http_fetch parse the new URL */
+        req.if_modified_since = 0; /* -N: the saved file checked was the first URL's */
+        /* 301/302 turn POST into GET, 303 anything but HEAD; 307/308 keep it */
+        const char *sent = req.method;
+        if (!sent)
+            sent = req.body || req.body_file ? "POST" : "GET";
+        if (request_redirect_to_get(sent, resp.status)) {
+            req.method = NULL;
+            req.body = NULL;
+            req.body_len = 0;
+            req.body_file = NULL;
+        }
         /* as curl since CVE-2018-1000007: Authorization, Cookie and
          * Proxy-Authorization from -H do not follow to another origin */
         req.no_credentials = !c->location_trusted && !same_origin(url, cur);
@@ -300,6 +344,14 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
     if (kind)
         writer_rec_error(rec, kind, msg);
     record_set(&rec->content_type, resp.content_type);
+    record_set(&rec->etag, resp.etag);
+    record_set(&rec->last_modified, resp.last_modified);
+    bool not_modified = req.if_modified_since > 0 && resp.not_modified && !resp.err;
+    if (skip || not_modified) { /* the saved file stays: the record says where */
+        rec->fields |= REC_SAVED | (skip ? REC_SKIPPED : REC_NOT_MODIFIED);
+        rec->skipped = skip ? "exists" : NULL;
+        record_set(&rec->saved_path, saved);
+    }
     rec->bytes = (int64_t)resp.bytes;
     rec->truncated = resp.truncated;
     double elapsed = (double)(co_now_ns() - t0) / 1e6;
@@ -345,7 +397,7 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
             pg->backoff_ms =
                 retry_delay_ms(1, c->retry_delay_ms, c->max_retry_delay_ms, resp.retry_after_s, &E->rng);
     }
-    bool save = c->directory_prefix && !c->spider && resp.body && !interrupted && !resp.err &&
+    bool save = c->directory_prefix && !c->spider && resp.body && !interrupted && !resp.err && !not_modified &&
                 resp.status >= 200 && resp.status < 300 && (!pg || discover_keep_file(E, cur));
 
     E->st.done++;
@@ -380,6 +432,7 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
     }
     http_resp_free(&resp);
     free(cur);
+    free(saved);
 }
 
 typedef struct robots_job {
@@ -669,6 +722,8 @@ static int setup(engine *E)
 {
     const fetcher_cfg *c = E->cfg;
     dns_opts dopts = {.servers = c->dns_servers,
+                      .family = c->http.ip_family == 4 ? AF_INET : c->http.ip_family == 6 ? AF_INET6
+                                                                                          : AF_UNSPEC,
                       .timeout_ms = (int)(c->dns_timeout_ms / 2 > 0 ? c->dns_timeout_ms / 2 : 0)};
     int rc = dns_new(&dopts, &E->dns);
     if (rc < 0) {
@@ -993,6 +1048,14 @@ cleanup:
         }
     }
     co_exec_free(E.exec);
+    if (E.http && E.cfg->http.cookie_jar) {
+        int err = http_cookies_save(E.http);
+        if (err < 0) {
+            fprintf(stderr, "crawl: cannot write the cookie jar '%s': %s\n", E.cfg->http.cookie_jar, strerror(-err));
+            if (code == 0 || (code > EXIT_IO && code != EXIT_INTERRUPTED))
+                code = EXIT_IO;
+        }
+    }
     http_client_free(E.http);
     dns_free(E.dns);
     savepath_dirs_free(E.dirs);

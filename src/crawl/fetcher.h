@@ -67,6 +67,9 @@ typedef struct fetcher_cfg {
     int64_t retry_delay_ms, max_retry_delay_ms;
     bool location;
     bool location_trusted; /* send -H Authorization/Cookie/Proxy-Authorization to other origins too */
+    const struct request_spec *request; /* method, headers and body of every request; NULL: GET */
+    bool timestamping;                  /* -N: with -P, re-fetch only what is newer than the saved file, and overwrite it */
+    bool no_clobber;                    /* -nc: with -P, do not fetch what is already saved */
     long max_redirs;
     const char *dns_servers;   /* comma-separated, or NULL */
     int64_t dns_timeout_ms;

@@ -12,12 +12,8 @@
 
 void front_item_free(fetch_item *fi)
 {
-    if (!fi)
-        return;
-    free(fi->line);
-    free(fi->url);
-    free(fi->host);
-    free(fi);
+    if (fi)
+        input_item_free(fi);
 }
 
 /* ---- front_list: a URL list, in input order where the caps allow ---- */
@@ -25,8 +21,14 @@ void front_item_free(fetch_item *fi)
 static int list_offer(void *self, const front_offer *o)
 {
     fetch_item *fi = calloc(1, sizeof *fi);
-    if (!fi)
+    if (!fi) {
+        if (o->spec) {
+            request_spec_clear(o->spec);
+            free(o->spec);
+        }
         return -ENOMEM;
+    }
+    fi->spec = o->spec; /* taken, whatever happens */
     fi->item = o->item;
     fi->port = o->port;
     fi->line = strdup(o->line ? o->line : o->url ? o->url

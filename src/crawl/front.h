@@ -44,6 +44,7 @@ typedef struct front_offer {
     int64_t item;       /* lists: the input position; else -1 */
     const char *parent; /* recursive: the page it was found on, NULL for a seed */
     int depth;
+    struct request_spec *spec; /* lists: the line's own request, or NULL; the offer takes it */
 } front_offer;
 
 /* A leased URL. */
@@ -58,7 +59,7 @@ typedef struct front_lease {
 
 typedef struct front_ops {
     const char *name;
-    /* Queue o (copied). May wait while the backend's look-ahead is full.
+    /* Queue o (copied; o->spec taken). May wait while the backend's look-ahead is full.
      * 0, -ENOSPC (refused: over the backend's limit, counted), -ENOMEM,
      * -EPIPE (stopped), -ECANCELED. */
     int (*offer)(void *self, const front_offer *o);

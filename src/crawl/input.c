@@ -118,6 +118,8 @@ void input_item_free(fetch_item *it)
     free(it->line);
     free(it->url);
     free(it->host);
+    request_spec_clear(it->spec);
+    free(it->spec);
     free(it);
 }
 
@@ -185,7 +187,14 @@ static int enqueue_at(engine *E, char *line, int64_t src, int64_t off)
         input_item_free(it);
         return 0;
     }
-    it->url = input_url(line, it->why, sizeof it->why, &it->host, &it->port);
+    if (request_is_json_line(line)) { /* a request object: its own method, headers, body */
+        char *u = NULL;
+        if (request_from_json(line, &u, &it->spec, it->why, sizeof it->why) == 0)
+            it->url = input_url(u, it->why, sizeof it->why, &it->host, &it->port);
+        free(u);
+    } else {
+        it->url = input_url(line, it->why, sizeof it->why, &it->host, &it->port);
+    }
     if (E->cfg->recursive) {
         /* a seed: its host is in scope; queue it at depth 0 */
         if (it->url) {
@@ -224,7 +233,9 @@ static int enqueue_at(engine *E, char *line, int64_t src, int64_t off)
                      .host = it->host,
                      .port = it->port,
                      .item = it->item,
-                     .depth = 0};
+                     .depth = 0,
+                     .spec = it->spec};
+    it->spec = NULL; /* the offer takes it */
     int st = front_offer_one(&E->front, &o);
     if (st == 0)
         E->st.queued_total++;

@@ -1,5 +1,6 @@
 /* writer: see writer.h. */
 #include "writer.h"
+#include "net/url.h"
 
 #include <jansson.h>
 
@@ -30,6 +31,7 @@ struct writer_x {
     int fd;                 /* the spill file holding the whole body, or -1 */
     atomic_size_t *kept_in; /* the HTTP client's memory budget */
     long status;
+    int64_t filetime; /* -N: Last-Modified, seconds since the epoch, or -1 */
     bool archive, save;
 };
 
@@ -152,6 +154,7 @@ void writer_keep(engine *E, rec_item *ri, const char *url, http_resp *r, bool sa
     x->archive = archive;
     x->save = save;
     x->status = r->status;
+    x->filetime = r->filetime;
     x->when_us = r->started_us;
     memcpy(x->ip, r->remote_ip, sizeof x->ip);
     if (archive) {
@@ -363,8 +366,11 @@ static void save_body(writer_q *q, record *rec, const writer_x *x)
     savepath_opts so = E->cfg->save; /* -nH, -nd, --cut-dirs, -E */
     so.content_type = rec->content_type;
     int rc = rel && used ? savepath_for_url_opts(x->url, &so, rel, len) : -ENOMEM;
-    if (rc == 0)
-        rc = savepath_write(E->dirfd, E->dirs, rel, x->body ? x->body : "", x->bytes, x->fd, used, len);
+    const char *data = x->body ? x->body : "";
+    if (rc == 0 && E->cfg->timestamping) /* wget -N: over the old copy, dated by Last-Modified */
+        rc = savepath_replace(E->dirfd, E->dirs, rel, data, x->bytes, x->fd, x->filetime, used, len);
+    else if (rc == 0)
+        rc = savepath_write(E->dirfd, E->dirs, rel, data, x->bytes, x->fd, used, len);
     rec->fields |= REC_SAVED;
     if (rc == 0 && asprintf(&full, "%s/%s", E->cfg->directory_prefix, used) >= 0) {
         record_set(&rec->saved_path, full);
@@ -373,7 +379,9 @@ static void save_body(writer_q *q, record *rec, const writer_x *x)
             rc = -ENOMEM;
         rec->fields |= REC_SAVE_ERROR;
         record_set(&rec->save_error, strerror(-rc));
-        fprintf(stderr, "crawl: cannot save %s: %s\n", x->url, strerror(-rc));
+        char *tmp; /* never a password in a log */
+        fprintf(stderr, "crawl: cannot save %s: %s\n", url_printable(x->url, &tmp), strerror(-rc));
+        free(tmp);
         q->exit_code = EXIT_IO;
     }
     free(full);
@@ -656,4 +664,20 @@ void writer_free(engine *E)
     pthread_cond_destroy(&q->cv);
     free(q);
     E->wq = NULL;
+}
+
+int64_t writer_saved_mtime(engine *E, const char *url, char **path)
+{
+    *path = NULL;
+    const size_t len = 4096;
+    char *rel = malloc(len); /* not on a worker's stack */
+    int64_t mtime = -1;
+    if (rel && savepath_for_url_opts(url, &E->cfg->save, rel, len) == 0 && savepath_mtime(E->dirfd, rel, &mtime) == 0) {
+        if (asprintf(path, "%s/%s", E->cfg->directory_prefix, rel) < 0)
+            *path = NULL;
+    } else {
+        mtime = -1;
+    }
+    free(rel);
+    return mtime;
 }

@@ -90,5 +90,9 @@ void writer_submit(engine *E, rec_item *ri, record *scratch, int64_t item, const
  * a second time. Before the writer starts. */
 void writer_tail_line(void *ud, const char *line, size_t len);
 void writer_tail_free(engine *E);
+/* -N, -nc: the modification time of the file url's body would be saved as
+ * under --directory-prefix, or -1 when there is none; *path (malloc'd, or
+ * NULL) is its path as a record shows it. A stat on the loop thread. */
+int64_t writer_saved_mtime(engine *E, const char *url, char **path);
 
 #endif

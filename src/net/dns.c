@@ -37,6 +37,7 @@ struct dns_resolver {
     dns_entry **buckets;
     size_t nbuckets, count;
     int min_ttl, max_ttl;
+    int family; /* hints.ai_family of every query */
     uint64_t queries, hits;
 };
 
@@ -124,6 +125,7 @@ int dns_new(const dns_opts *o, dns_resolver **out)
     if (!d)
         return -ENOMEM;
     d->base = co_loop_base(loop);
+    d->family = o ? o->family : AF_UNSPEC;
     d->min_ttl = o && o->min_ttl_s > 0 ? o->min_ttl_s : 5;
     d->max_ttl = o && o->max_ttl_s > 0 ? o->max_ttl_s : 3600;
     d->nbuckets = 1024;
@@ -372,7 +374,7 @@ int dns_resolve(dns_resolver *d, const char *host, dns_addrs *out, int64_t timeo
         d->queries++;
         struct ares_addrinfo_hints hints;
         memset(&hints, 0, sizeof hints);
-        hints.ai_family = AF_UNSPEC;
+        hints.ai_family = d->family;
         hints.ai_socktype = SOCK_STREAM;
         ares_getaddrinfo(d->ch, h, NULL, &hints, on_answer, q);
         rearm_timer(d);

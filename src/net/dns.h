@@ -32,6 +32,7 @@ typedef struct dns_opts {
     int tries;            /* 0 = 2 */
     int min_ttl_s;        /* 0 = 5 */
     int max_ttl_s;        /* 0 = 3600 */
+    int family;           /* AF_UNSPEC (0): A and AAAA; AF_INET or AF_INET6: only that (-4, -6) */
 } dns_opts;
 
 typedef struct dns_resolver dns_resolver;

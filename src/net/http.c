@@ -14,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
+#include "url.h"
 #include "crawl/co_sync.h"
 #include "coro/list.h"
 
@@ -66,6 +68,7 @@ struct http_client {
     http_opts o;
     CURLM *multi;
     CURLSH *share;
+    CURL *cookies; /* holds the cookie store's files and reads it back (http_cookies_save); NULL: no engine */
     struct event_base *base;
     struct event *timer;
     sock_slot *socks;
@@ -116,6 +119,8 @@ typedef struct fetch_op {
     size_t bytes;
     bool truncated;
     bool write_failed;
+    int body_fd;                /* req->body_file while it is sent, or -1 */
+    char *etag, *last_modified; /* of the last response's headers */
     /* capture (WARC) */
     char *req_head, *resp_head;
     size_t req_len, req_cap, resp_len, resp_cap;
@@ -552,6 +557,74 @@ static size_t write_cb(char *p, size_t sz, size_t n, void *userp)
     return op->truncated ? 0 : len;
 }
 
+/* A request body streamed from a file (req->body_file). */
+static size_t read_cb(char *p, size_t sz, size_t n, void *userp)
+{
+    fetch_op *op = userp;
+    for (;;) {
+        ssize_t r = read(op->body_fd, p, sz * n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        return r < 0 ? CURL_READFUNC_ABORT : (size_t)r;
+    }
+}
+
+static int seek_cb(void *userp, curl_off_t off, int origin)
+{
+    fetch_op *op = userp;
+    return lseek(op->body_fd, (off_t)off, origin) < 0 ? CURL_SEEKFUNC_FAIL : CURL_SEEKFUNC_OK;
+}
+
+static bool is_cred_header(const char *h)
+{
+    size_t nl = strcspn(h, ":;");
+    return (nl == 13 && strncasecmp(h, "authorization", 13) == 0) || (nl == 6 && strncasecmp(h, "cookie", 6) == 0) ||
+           (nl == 19 && strncasecmp(h, "proxy-authorization", 19) == 0);
+}
+
+/* Does list name header h (its name, up to ':' or ';')? */
+static bool names_header(const struct curl_slist *list, const char *h)
+{
+    size_t nl = strcspn(h, ":;");
+    for (; list; list = list->next)
+        if (strcspn(list->data, ":;") == nl && strncasecmp(list->data, h, nl) == 0)
+            return true;
+    return false;
+}
+
+/* The request's own headers (those the user's -H do not name; without
+ * credentials when they may not go here), then the user's. NULL when the
+ * request has none: use base as it is. noinline: keeps http_fetch's frame
+ * small. */
+static __attribute__((noinline)) struct curl_slist *merge_headers(const struct curl_slist *own,
+                                                                  const struct curl_slist *base, bool no_cred,
+                                                                  bool *oom)
+{
+    *oom = false;
+    if (!own)
+        return NULL;
+    struct curl_slist *l = NULL, *n;
+    for (const struct curl_slist *h = own; h; h = h->next) {
+        if (names_header(base, h->data) || (no_cred && is_cred_header(h->data)))
+            continue;
+        if (!(n = curl_slist_append(l, h->data)))
+            goto fail;
+        l = n;
+    }
+    for (const struct curl_slist *h = base; h; h = h->next) {
+        if (!(n = curl_slist_append(l, h->data)))
+            goto fail;
+        l = n;
+    }
+    if (!l) /* nothing at all: an empty list would still be "a list" to curl */
+        return NULL;
+    return l;
+fail:
+    curl_slist_free_all(l);
+    *oom = true;
+    return NULL;
+}
+
 /* How long past --timeout a transfer libcurl never reports done is given up. */
 #define HTTP_WATCHDOG_SLACK_MS 5000
 
@@ -572,6 +645,19 @@ static void grow_append(char **buf, size_t *len, size_t *cap, const char *p, siz
     (*buf)[*len] = 0;
 }
 
+/* A header's value without surrounding blanks and CRLF (NULL if empty or
+ * out of memory). */
+static char *header_value(const char *p, size_t n)
+{
+    while (n && (*p == ' ' || *p == '\t')) {
+        p++;
+        n--;
+    }
+    while (n && (p[n - 1] == '\r' || p[n - 1] == '\n' || p[n - 1] == ' ' || p[n - 1] == '\t'))
+        n--;
+    return n ? strndup(p, n) : NULL;
+}
+
 /* Every response header line. Counts them (all of a transfer's 1xx and
  * final headers) so that too many end the transfer as too_large, not as an
  * allocation failure; while archiving, keeps them as received. */
@@ -583,6 +669,17 @@ static size_t header_cb(char *p, size_t sz, size_t n, void *userp)
     if (op->head_bytes > HTTP_MAX_HEADER_BYTES) {
         op->header_too_large = true;
         return 0;
+    }
+    if (len >= 5 && memcmp(p, "HTTP/", 5) == 0) { /* a new response: forget the last one's validators */
+        free(op->etag);
+        free(op->last_modified);
+        op->etag = op->last_modified = NULL;
+    } else if (len > 5 && strncasecmp(p, "etag:", 5) == 0) {
+        free(op->etag);
+        op->etag = header_value(p + 5, len - 5);
+    } else if (len > 14 && strncasecmp(p, "last-modified:", 14) == 0) {
+        free(op->last_modified);
+        op->last_modified = header_value(p + 14, len - 14);
     }
     if (!op->c->o.capture)
         return len;
@@ -602,6 +699,83 @@ static int debug_cb(CURL *e, curl_infotype type, char *p, size_t n, void *userp)
 }
 
 /* ---- client --------------------------------------------------------------------- */
+
+/* ---- cookies -------------------------------------------------------------------- */
+
+/* The cookie engine: every transfer's handle shares one store (the share
+ * handle); a handle of its own loads the user's files into it now, so a
+ * missing file is an error at the start, not a silent no-op per transfer. */
+static int cookies_start(http_client *c)
+{
+    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_COOKIE);
+    c->cookies = curl_easy_init();
+    if (!c->cookies)
+        return -ENOMEM;
+    curl_easy_setopt(c->cookies, CURLOPT_SHARE, c->share);
+    curl_easy_setopt(c->cookies, CURLOPT_COOKIEFILE, "");
+    for (size_t i = 0; i < c->o.ncookie_files; i++) {
+        const char *f = c->o.cookie_files[i];
+        FILE *fp = fopen(f, "r");
+        if (!fp)
+            return -errno;
+        fclose(fp);
+        if (curl_easy_setopt(c->cookies, CURLOPT_COOKIEFILE, f) != CURLE_OK)
+            return -ENOMEM;
+    }
+    if (c->o.ncookie_files && curl_easy_setopt(c->cookies, CURLOPT_COOKIELIST, "RELOAD") != CURLE_OK)
+        return -EIO;
+    return 0;
+}
+
+static bool write_str(int fd, const char *s) { return write_all(fd, s, strlen(s)); }
+
+int http_cookies_save(http_client *c)
+{
+    const char *path = c->o.cookie_jar;
+    if (!c->cookies || !path)
+        return 0;
+    struct curl_slist *list = NULL;
+    if (curl_easy_getinfo(c->cookies, CURLINFO_COOKIELIST, &list) != CURLE_OK)
+        return -ENOMEM;
+    char *tmp = NULL;
+    if (asprintf(&tmp, "%s.tmpXXXXXX", path) < 0) {
+        curl_slist_free_all(list);
+        return -ENOMEM;
+    }
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    int rc = fd < 0 ? -errno : 0;
+    if (rc == 0 && !write_str(fd, "# Netscape HTTP Cookie File\n# Written by crawl.\n\n"))
+        rc = -errno;
+    for (struct curl_slist *l = list; l && rc == 0; l = l->next) {
+        /* domain, tailmatch, path, secure, expires, name, value: expires 0 is a session cookie */
+        const char *p = l->data;
+        if (!p)
+            continue;
+        for (int tab = 0; tab < 4 && p; tab++) {
+            p = strchr(p, '\t');
+            if (p)
+                p++;
+        }
+        bool session = p && p[0] == '0' && p[1] == '\t';
+        if (session && !c->o.jar_session_cookies)
+            continue;
+        if (!write_str(fd, l->data) || !write_str(fd, "\n"))
+            rc = -errno;
+    }
+    curl_slist_free_all(list);
+    if (rc == 0 && fchmod(fd, 0600) < 0) /* cookies are credentials */
+        rc = -errno;
+    if (rc == 0 && fsync(fd) < 0)
+        rc = -errno;
+    if (fd >= 0 && close(fd) < 0 && rc == 0)
+        rc = -errno;
+    if (rc == 0 && rename(tmp, path) < 0)
+        rc = -errno;
+    if (rc < 0 && fd >= 0)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
 
 int http_client_new(const http_opts *o, http_client **out)
 {
@@ -627,12 +801,15 @@ int http_client_new(const http_opts *o, http_client **out)
         return -ENOMEM;
     }
     curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    if (!o->no_cookies) {
+        int crc = cookies_start(c);
+        if (crc < 0) {
+            http_client_free(c);
+            return crc;
+        }
+    }
     for (struct curl_slist *h = o->headers; h; h = h->next) {
-        size_t nl = strcspn(h->data, ":");
-        bool cred = (nl == 13 && strncasecmp(h->data, "authorization", 13) == 0) ||
-                    (nl == 6 && strncasecmp(h->data, "cookie", 6) == 0) ||
-                    (nl == 19 && strncasecmp(h->data, "proxy-authorization", 19) == 0);
-        if (!cred) {
+        if (!is_cred_header(h->data)) {
             struct curl_slist *n = curl_slist_append(c->nocred, h->data);
             if (!n) {
                 http_client_free(c);
@@ -661,6 +838,8 @@ void http_client_free(http_client *c)
     for (size_t i = 0; i < c->npool; i++)
         curl_easy_cleanup(c->pool[i]);
     free(c->pool);
+    if (c->cookies)
+        curl_easy_cleanup(c->cookies);
     if (c->multi)
         curl_multi_cleanup(c->multi);
     if (c->share)
@@ -704,9 +883,13 @@ static CURL *easy_new(http_client *c)
     CURL *e = curl_easy_init();
     if (!e)
         return NULL;
-    bool use_proxy = o->proxy && *o->proxy;
     curl_easy_setopt(e, CURLOPT_SHARE, c->share);
+    if (c->cookies)
+        curl_easy_setopt(e, CURLOPT_COOKIEFILE, ""); /* the engine, on the shared store */
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_FILETIME, 1L); /* Last-Modified, parsed (resp.filetime) */
+    /* crawl decides about proxies (proxy.h): libcurl never reads no_proxy itself */
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_BUFFERSIZE, recv_buffer_size(o->max_total_conns));
@@ -721,7 +904,6 @@ static CURL *easy_new(http_client *c)
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_cb);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, close_cb);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, c);
-    curl_easy_setopt(e, CURLOPT_PROXY, use_proxy ? o->proxy : "");
     if (o->connect_timeout_ms > 0)
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->connect_timeout_ms);
     if (o->timeout_ms > 0)
@@ -737,6 +919,16 @@ static CURL *easy_new(http_client *c)
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+    if (o->cacert)
+        curl_easy_setopt(e, CURLOPT_CAINFO, o->cacert);
+    if (o->capath)
+        curl_easy_setopt(e, CURLOPT_CAPATH, o->capath);
+    if (o->client_cert)
+        curl_easy_setopt(e, CURLOPT_SSLCERT, o->client_cert);
+    if (o->client_key)
+        curl_easy_setopt(e, CURLOPT_SSLKEY, o->client_key);
+    if (o->ip_family)
+        curl_easy_setopt(e, CURLOPT_IPRESOLVE, o->ip_family == 4 ? (long)CURL_IPRESOLVE_V4 : (long)CURL_IPRESOLVE_V6);
     if (o->http_version == 11)
         curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
     else if (o->http_version == 2)
@@ -789,6 +981,9 @@ void http_resp_free(http_resp *r)
     free(r->body);
     free(r->content_type);
     free(r->location);
+    free(r->etag);
+    free(r->last_modified);
+    r->etag = r->last_modified = NULL;
     free(r->req_head);
     free(r->resp_head);
     r->body = r->content_type = r->location = r->req_head = r->resp_head = NULL;
@@ -839,6 +1034,25 @@ static http_err map_curl(CURLcode code)
 
 static double us_to_ms(curl_off_t us) { return (double)us / 1000.0; }
 
+/* A transport error; through a proxy the message says so: a failure to
+ * reach the proxy names it, any other says it went through it. noinline:
+ * keeps http_fetch's frame small. */
+static __attribute__((noinline)) void proxy_fail(http_resp *r, CURLcode code, const char *msg, const char *proxy)
+{
+    if (!proxy) {
+        fail(r, map_curl(code), "%s", msg);
+        return;
+    }
+    char *tmp; /* never a proxy's password in a record */
+    const char *shown = url_printable(proxy, &tmp);
+    bool at_proxy = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_PROXY || code == CURLE_PROXY;
+    if (at_proxy)
+        fail(r, map_curl(code), "proxy %s: %s", shown, msg);
+    else
+        fail(r, map_curl(code), "%s (through proxy %s)", msg, shown);
+    free(tmp);
+}
+
 /* Build "+host:port:addr1,addr2" for CURLOPT_RESOLVE. */
 /* noinline and heap-backed: keeps http_fetch's frame (on a coroutine
  * stack) small. */
@@ -870,6 +1084,23 @@ static __attribute__((noinline)) struct curl_slist *pin_list(const char *host, l
     return l;
 }
 
+/* -4/-6: keep the addresses of that family; refuse (-ENOENT, a DNS error
+ * in r) if none is left. noinline to keep http_fetch's frame small. */
+static __attribute__((noinline)) int keep_family(dns_addrs *a, int family, const char *host, http_resp *r)
+{
+    int want = family == 4 ? AF_INET : AF_INET6;
+    dns_addrs keep = {.n = 0};
+    for (int i = 0; i < a->n; i++)
+        if (a->addr[i].sa.sa_family == want)
+            keep.addr[keep.n++] = a->addr[i];
+    if (keep.n == 0) {
+        fail(r, HTTP_E_DNS, "%s: no IPv%d address (-%d)", host, family, family);
+        return -ENOENT;
+    }
+    *a = keep;
+    return 0;
+}
+
 /* Address policy for hosts the user did not name: keep only public
  * addresses; refuse (-EPERM, r filled) if none is left. noinline to keep
  * http_fetch's frame small. */
@@ -894,6 +1125,60 @@ static __attribute__((noinline)) int keep_public(dns_addrs *a, const char *host,
     }
     *a = pub;
     return 0;
+}
+
+/* The method and body of req on e (a pooled handle: every option is set
+ * either way). 0, or -1 with r filled. noinline: keeps http_fetch's frame
+ * small. */
+static __attribute__((noinline)) int set_method(CURL *e, const http_req *req, fetch_op *op, http_resp *r)
+{
+    /* POSTFIELDS first: setting it (even to NULL) makes the request a POST */
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L); /* clears NOBODY, POST and UPLOAD */
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
+    bool has_body = req->body || req->body_file;
+    const char *dflt = has_body ? "POST" : "GET";
+    if (req->body_file) {
+        op->body_fd = open(req->body_file, O_RDONLY | O_CLOEXEC);
+        struct stat sb;
+        if (op->body_fd < 0 || fstat(op->body_fd, &sb) < 0) {
+            fail(r, HTTP_E_INTERNAL, "cannot read the request body from '%.120s': %s", req->body_file,
+                 strerror(errno));
+            return -1;
+        }
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_READFUNCTION, read_cb);
+        curl_easy_setopt(e, CURLOPT_READDATA, op);
+        curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, seek_cb);
+        curl_easy_setopt(e, CURLOPT_SEEKDATA, op);
+        /* a regular file's size is known: Content-Length; else chunked */
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, S_ISREG(sb.st_mode) ? (curl_off_t)sb.st_size : (curl_off_t)-1);
+    } else if (req->body) {
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
+    }
+    if (req->method && strcasecmp(req->method, "HEAD") == 0 && !has_body)
+        curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    else if (req->method && strcmp(req->method, dflt) != 0)
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+    return 0;
+}
+
+/* Leave the pooled handle without pointers into this request. */
+static void unset_method(CURL *e, fetch_op *op)
+{
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL); /* before HTTPGET: see set_method */
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, NULL);
+    curl_easy_setopt(e, CURLOPT_READDATA, NULL);
+    curl_easy_setopt(e, CURLOPT_SEEKFUNCTION, NULL);
+    curl_easy_setopt(e, CURLOPT_SEEKDATA, NULL);
+    if (op->body_fd >= 0) {
+        close(op->body_fd);
+        op->body_fd = -1;
+    }
 }
 
 int http_fetch(http_client *c, const http_req *req, http_resp *r)
@@ -948,12 +1233,15 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     op.spill = req->spill || o->capture; /* an archived body is written whole */
     op.markup_only = req->markup_only;
     op.spill_fd = -1;
+    op.body_fd = -1;
     op.fd = -1;
     op.limit = o->max_body;
     co_future_init(&op.done);
 
     struct curl_slist *pins = NULL;
-    bool use_proxy = o->proxy && *o->proxy;
+    /* the proxy, if any, resolves the host and connects to it */
+    const char *proxy = proxy_for(&o->proxies, strncasecmp(req->url, "https:", 6) == 0, bare);
+    bool use_proxy = proxy != NULL;
     if (!use_proxy && o->dns) {
         int64_t t0 = co_now_ns();
         rc = dns_resolve(o->dns, bare, &op.allowed, o->dns_timeout_ms > 0 ? o->dns_timeout_ms : CO_FOREVER);
@@ -967,6 +1255,8 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
             rc = 0;
             goto out_url;
         }
+        if (o->ip_family && keep_family(&op.allowed, o->ip_family, bare, r) < 0)
+            goto out_url;
         if (!req->explicit_host && !o->allow_private) {
             if (keep_public(&op.allowed, bare, r) < 0)
                 goto out_url;
@@ -990,8 +1280,32 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &op);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &op);
     curl_easy_setopt(e, CURLOPT_RESOLVE, pins);
+    curl_easy_setopt(e, CURLOPT_PROXY, use_proxy ? proxy : ""); /* "": never libcurl's own look at the environment */
+    curl_easy_setopt(e, CURLOPT_PROXYUSERNAME, use_proxy ? o->proxy_user : NULL);
+    curl_easy_setopt(e, CURLOPT_PROXYPASSWORD, use_proxy && o->proxy_user ? (o->proxy_password ? o->proxy_password : "") : NULL);
     /* the user's credentials only where the caller allows them (their origin) */
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->no_credentials ? c->nocred : o->headers);
+    struct curl_slist *base_headers = req->no_credentials ? c->nocred : o->headers;
+    bool hoom;
+    struct curl_slist *merged = merge_headers(req->headers, base_headers, req->no_credentials, &hoom);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, merged ? merged : base_headers);
+    /* -N: If-Modified-Since */
+    curl_easy_setopt(e, CURLOPT_TIMECONDITION,
+                     req->if_modified_since > 0 ? (long)CURL_TIMECOND_IFMODSINCE : (long)CURL_TIMECOND_NONE);
+    curl_easy_setopt(e, CURLOPT_TIMEVALUE_LARGE, (curl_off_t)(req->if_modified_since > 0 ? req->if_modified_since : 0));
+    /* -b 'N=V': a cookie header of the user's, where credentials may go */
+    curl_easy_setopt(e, CURLOPT_COOKIE, req->no_credentials ? NULL : o->cookie_header);
+    bool creds = !req->no_credentials && o->username;
+    curl_easy_setopt(e, CURLOPT_USERNAME, creds ? o->username : NULL);
+    curl_easy_setopt(e, CURLOPT_PASSWORD, creds ? (o->password ? o->password : "") : NULL);
+    if (hoom || set_method(e, req, &op, r) < 0) {
+        if (hoom)
+            fail(r, HTTP_E_INTERNAL, "out of memory");
+        unset_method(e, &op);
+        curl_slist_free_all(merged);
+        easy_put(c, e);
+        curl_slist_free_all(pins);
+        goto out_url;
+    }
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &op);
     char errbuf[CURL_ERROR_SIZE];
     errbuf[0] = 0;
@@ -1022,6 +1336,8 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
         if (ws < 0) {
             fail(r, HTTP_E_CANCELLED, "interrupted");
             rc = ws;
+            unset_method(e, &op);
+            curl_slist_free_all(merged);
             easy_put(c, e);
             curl_slist_free_all(pins);
             goto out_url;
@@ -1051,6 +1367,8 @@ again:
         fail(r, HTTP_E_INTERNAL, "could not start the transfer");
         if (op.host)
             op.host->active--;
+        unset_method(e, &op);
+        curl_slist_free_all(merged);
         easy_put(c, e);
         curl_slist_free_all(pins);
         goto out_url;
@@ -1090,6 +1408,8 @@ again:
         co_future_init(&op.done);
         if (restarts++ < HTTP_OPEN_RESTARTS) {
             curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+            if (op.body_fd >= 0)
+                lseek(op.body_fd, 0, SEEK_SET); /* the body is sent again from its start */
             opens = !use_proxy && op.host;
             goto again;
         }
@@ -1118,6 +1438,14 @@ again:
     curl_off_t ra = -1;
     if (curl_easy_getinfo(e, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
         r->retry_after_s = (int64_t)ra;
+    curl_off_t ft = -1;
+    r->filetime = curl_easy_getinfo(e, CURLINFO_FILETIME_T, &ft) == CURLE_OK && ft >= 0 ? (int64_t)ft : -1;
+    long unmet = 0;
+    curl_easy_getinfo(e, CURLINFO_CONDITION_UNMET, &unmet);
+    r->not_modified = status == 304 || (req->if_modified_since > 0 && unmet);
+    r->etag = op.etag;
+    r->last_modified = op.last_modified;
+    op.etag = op.last_modified = NULL;
     s = NULL;
     if (curl_easy_getinfo(e, CURLINFO_PRIMARY_IP, &s) == CURLE_OK && s)
     {
@@ -1162,7 +1490,7 @@ again:
         } else if (op.policy_refused) {
             fail(r, HTTP_E_POLICY, "refused to connect to restricted address %s", op.refused_ip);
         } else if (op.code != CURLE_OK) {
-            fail(r, map_curl(op.code), "%s", errbuf[0] ? errbuf : curl_easy_strerror(op.code));
+            proxy_fail(r, op.code, errbuf[0] ? errbuf : curl_easy_strerror(op.code), use_proxy ? proxy : NULL);
         }
     }
     r->bytes = op.bytes;
@@ -1190,7 +1518,9 @@ again:
     r->req_head_len = op.req_len;
     r->resp_head = op.resp_head;
     r->resp_head_len = op.resp_len;
+    unset_method(e, &op);
     easy_put(c, e);
+    curl_slist_free_all(merged);
     curl_slist_free_all(pins);
 out_url:
     curl_free(scheme);

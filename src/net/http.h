@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include "dns.h"
+#include "proxy.h"
 
 struct curl_slist;
 
@@ -56,13 +57,29 @@ typedef struct http_opts {
     size_t max_body;            /* decoded bytes; 0 = unlimited */
     const char *user_agent;
     struct curl_slist *headers; /* borrowed */
-    const char *proxy;          /* NULL/"" = no proxy (environment ignored) */
+    proxy_cfg proxies;          /* -x, the environment, --noproxy (strings borrowed) */
+    const char *proxy_user;     /* --proxy-user: credentials for the proxy, or NULL */
+    const char *proxy_password;
     bool insecure;
+    const char *cacert;         /* --cacert: CA certificates to verify with (PEM file), or NULL */
+    const char *capath;         /* --capath: a directory of them, or NULL */
+    const char *client_cert;    /* --cert: client certificate (PEM), or NULL */
+    const char *client_key;     /* --key: its private key, or NULL (in the --cert file) */
+    int ip_family;              /* 0: any; 4 or 6: only IPv4 or only IPv6 addresses (-4, -6) */
     int http_version;           /* 0 = default (HTTP/2 over TLS), 11, 2 */
     bool allow_private;         /* let redirects/links reach restricted addresses */
     dns_resolver *dns;          /* borrowed */
     int64_t dns_timeout_ms;
     bool capture;               /* keep the exchange as sent and received (WARC): identity encoding */
+    const char *username;       /* -u: Basic credentials for the requests that may carry credentials */
+    const char *password;
+    /* cookies: one store for every transfer of the client (libcurl's share) */
+    bool no_cookies;                 /* no cookie engine at all */
+    const char *const *cookie_files; /* loaded into the store at the start (Netscape or Set-Cookie lines) */
+    size_t ncookie_files;
+    const char *cookie_header; /* "N=V; ...": sent as is where credentials may go */
+    const char *cookie_jar;    /* http_cookies_save writes the store here */
+    bool jar_session_cookies;  /* ... session cookies too */
 } http_opts;
 
 typedef struct http_req {
@@ -85,7 +102,15 @@ typedef struct http_req {
      * drops to HTTP_SPILL_AT (with spill) or the body is not kept at all. */
     bool markup_only;
     bool no_reuse;       /* no later request will want this connection: close it when done */
-    bool no_credentials; /* leave out the user's Authorization, Cookie and Proxy-Authorization headers */
+    bool no_credentials; /* leave out the user's Authorization, Cookie and Proxy-Authorization headers,
+                            and -u's credentials */
+    /* What to send besides the URL (all borrowed, alive until http_fetch returns): */
+    const char *method;               /* NULL: GET, or POST with a body; "HEAD": no body is read */
+    const struct curl_slist *headers; /* this request's own headers; the user's -H of a name win */
+    const char *body;                 /* sent as is (body_len bytes), or NULL */
+    size_t body_len;
+    const char *body_file;     /* or streamed from this file, opened for every attempt */
+    int64_t if_modified_since; /* > 0: send If-Modified-Since (seconds since the epoch) */
 } http_req;
 
 /* Beyond this many open connections, new ones are closed after their
@@ -119,6 +144,10 @@ typedef struct http_resp {
     int spill_fd;    /* valid only when spilled; closed by http_resp_free */
     char *content_type;
     char *location;          /* absolute redirect target, if any */
+    char *etag;              /* the ETag header's value, as sent, or NULL */
+    char *last_modified;     /* the Last-Modified header's value, as sent, or NULL */
+    int64_t filetime;        /* Last-Modified in seconds since the epoch, -1 when absent or unparsable */
+    bool not_modified;       /* 304, or a 200 no newer than if_modified_since (its body is not read) */
     int64_t retry_after_s;   /* -1 when absent */
     double dns_ms, connect_ms, tls_ms, first_byte_ms, total_ms;
     char remote_ip[64];
@@ -146,6 +175,12 @@ void http_resp_free(http_resp *r);
  * connection when done instead of leaving it cached, unless the connection may
  * be shared (HTTP/2). Idempotent. */
 void http_client_wind_down(http_client *c);
+
+/* Write the cookie store to opts.cookie_jar (Netscape format) atomically: a
+ * temporary file in the same directory, synced, renamed over it. Call at the
+ * end of a run, with nothing in flight (it writes on the calling thread).
+ * 0 or a negative errno. */
+int http_cookies_save(http_client *c);
 
 /* Process-wide libcurl setup; call once before any loop starts. */
 int http_global_init(void);

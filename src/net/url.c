@@ -827,3 +827,56 @@ char *url_resolve_normalized(const char *base, const char *ref)
     free(abs);
     return n;
 }
+
+/* Where the password of the first "scheme://user:password@" at or after s
+ * starts and ends (*pe), or NULL. */
+static const char *redact_span(const char *s, const char **pe)
+{
+    for (const char *p = strstr(s, "://"); p; p = strstr(p + 3, "://")) {
+        const char *a = p + 3;
+        size_t alen = strcspn(a, "/?#\\ \t\r\n\"'<>");
+        const char *at = NULL;
+        for (size_t i = 0; i < alen; i++)
+            if (a[i] == '@')
+                at = a + i; /* the last '@' ends the userinfo */
+        if (!at)
+            continue;
+        const char *colon = memchr(a, ':', (size_t)(at - a));
+        if (!colon || colon + 1 == at)
+            continue; /* no password, or an empty one */
+        *pe = at;
+        return colon + 1;
+    }
+    return NULL;
+}
+
+char *url_redact(const char *text, int *oom)
+{
+    *oom = 0;
+    const char *end;
+    const char *pw = text ? redact_span(text, &end) : NULL;
+    if (!pw)
+        return NULL;
+    sbuf b = SBUF_INIT;
+    const char *s = text;
+    while (pw) {
+        sbuf_add(&b, s, (size_t)(pw - s));
+        sbuf_adds(&b, "***");
+        s = end;
+        pw = redact_span(s, &end);
+    }
+    sbuf_adds(&b, s);
+    char *r = sbuf_take(&b);
+    if (!r)
+        *oom = 1;
+    return r;
+}
+
+const char *url_printable(const char *text, char **tmp)
+{
+    int oom;
+    *tmp = url_redact(text, &oom);
+    if (oom)
+        return "(a URL: out of memory)";
+    return *tmp ? *tmp : text;
+}

@@ -27,5 +27,13 @@ char *url_normalize(const char *url);
  * case (a plain ASCII path or relative reference against a base that is
  * already in normalized form, as every URL a crawl queues is). */
 char *url_resolve_normalized(const char *base, const char *ref);
+/* For printing: text (a URL, or a message that holds URLs) with the password
+ * of every "scheme://user:password@" written as "***" ("user:***@"). NULL
+ * when there is nothing to hide (print text as it is) or out of memory
+ * (*oom set): never print text then. */
+char *url_redact(const char *text, int *oom);
+/* What to print for text: text itself, its redacted copy (*tmp, which the
+ * caller frees), or a placeholder when out of memory. */
+const char *url_printable(const char *text, char **tmp);
 
 #endif

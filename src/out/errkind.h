@@ -23,7 +23,7 @@
     X(policy, "refused by the address policy (private or restricted addresses)") \
     X(http, "the server answered with an HTTP error status (4xx/5xx)")           \
     X(redirect, "a redirect loop, or more redirects than --max-redirs")          \
-    X(invalid_url, "the input is not a valid http or https URL")                 \
+    X(invalid_url, "the input is not a valid http(s) URL or request object")     \
     X(interrupted, "stopped by SIGINT/SIGTERM before the fetch completed")       \
     X(internal, "an error inside crawl (out of memory, a transfer not started)") \
     X(robots, "-r: disallowed by robots.txt, or robots.txt unreachable")         \

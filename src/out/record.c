@@ -1,6 +1,7 @@
 /* record: see record.h. */
 #include "record.h"
 #include "errkind.h"
+#include "net/url.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -9,9 +10,31 @@
 #include <string.h>
 
 enum {
-    K_URL, K_FINAL_URL, K_STATUS, K_ERROR, K_INPUT, K_CONTENT_TYPE, K_BYTES, K_TRUNCATED, K_ELAPSED, K_TIMINGS,
-    K_REDIRECTS, K_ATTEMPTS, K_REMOTE_IP, K_HTTP_VERSION, K_SITEMAP, K_DEPTH, K_PARENT, K_LINKS, K_SAVED,
-    K_SAVE_ERROR, K_N
+    K_URL,
+    K_FINAL_URL,
+    K_STATUS,
+    K_ERROR,
+    K_INPUT,
+    K_CONTENT_TYPE,
+    K_BYTES,
+    K_ETAG,
+    K_LAST_MODIFIED,
+    K_NOT_MODIFIED,
+    K_SKIPPED,
+    K_TRUNCATED,
+    K_ELAPSED,
+    K_TIMINGS,
+    K_REDIRECTS,
+    K_ATTEMPTS,
+    K_REMOTE_IP,
+    K_HTTP_VERSION,
+    K_SITEMAP,
+    K_DEPTH,
+    K_PARENT,
+    K_LINKS,
+    K_SAVED,
+    K_SAVE_ERROR,
+    K_N
 };
 
 static const struct {
@@ -25,6 +48,10 @@ static const struct {
     {"input", REC_INPUT},
     {"content_type", REC_BODY},
     {"bytes", REC_BODY},
+    {"etag", REC_BODY},
+    {"last_modified", REC_BODY},
+    {"not_modified", REC_NOT_MODIFIED},
+    {"skipped", REC_SKIPPED},
     {"truncated", REC_EXCHANGE},
     {"elapsed_ms", REC_EXCHANGE},
     {"timings", REC_EXCHANGE},
@@ -96,6 +123,8 @@ void record_clear(record *r)
     free(r->err_msg);
     free(r->input);
     free(r->content_type);
+    free(r->etag);
+    free(r->last_modified);
     for (size_t i = 0; i < r->nhops; i++)
         free(r->hops[i].url);
     free(r->hops);
@@ -159,6 +188,19 @@ static int put_str(json_t *obj, const char *key, json_t **slot, const char *v)
         free(a);
     }
     return put_node(obj, key, slot, n);
+}
+
+/* put_str for text that may hold a URL: passwords in URLs never reach a
+ * record ("user:***@"). */
+static int put_text(json_t *obj, const char *key, json_t **slot, const char *v)
+{
+    int oom;
+    char *r = url_redact(v, &oom);
+    if (oom)
+        return -ENOMEM;
+    int rc = put_str(obj, key, slot, r ? r : v);
+    free(r);
+    return rc;
 }
 
 /* Show integer v under key, or null when is_null. */
@@ -236,8 +278,8 @@ static int fill(shape *s, const record *r)
     json_t *o = s->obj;
     json_t **v = s->val;
     int rc = 0;
-    rc |= put_str(o, "url", &v[K_URL], r->url);
-    rc |= put_str(o, "final_url", &v[K_FINAL_URL], r->final_url);
+    rc |= put_text(o, "url", &v[K_URL], r->url);
+    rc |= put_text(o, "final_url", &v[K_FINAL_URL], r->final_url);
     rc |= put_int(o, "status", &v[K_STATUS], r->status, r->status == 0);
     if (r->err_kind) { /* the shape's own {kind, message} object, shown again */
         if (v[K_ERROR] != s->err)
@@ -245,16 +287,22 @@ static int fill(shape *s, const record *r)
         /* Spelled by the errkind table; a kind missing from it is a bug, shown as internal. */
         const char *kind = errkind_lookup(r->err_kind);
         rc |= put_str(s->err, "kind", &s->err_val[0], kind ? kind : errkind_name(ERRKIND_internal));
-        rc |= put_str(s->err, "message", &s->err_val[1], r->err_msg);
+        rc |= put_text(s->err, "message", &s->err_val[1], r->err_msg);
     } else {
         rc |= put_null(o, "error", &v[K_ERROR]);
     }
     if (v[K_INPUT])
-        rc |= put_str(o, "input", &v[K_INPUT], r->input);
+        rc |= put_text(o, "input", &v[K_INPUT], r->input);
     if (v[K_CONTENT_TYPE]) {
         rc |= put_str(o, "content_type", &v[K_CONTENT_TYPE], r->content_type);
         rc |= put_int(o, "bytes", &v[K_BYTES], r->bytes, false);
+        rc |= put_str(o, "etag", &v[K_ETAG], r->etag);
+        rc |= put_str(o, "last_modified", &v[K_LAST_MODIFIED], r->last_modified);
     }
+    if (v[K_NOT_MODIFIED])
+        rc |= put_bool(o, "not_modified", &v[K_NOT_MODIFIED], true);
+    if (v[K_SKIPPED])
+        rc |= put_str(o, "skipped", &v[K_SKIPPED], r->skipped);
     if (v[K_TRUNCATED]) {
         rc |= put_bool(o, "truncated", &v[K_TRUNCATED], r->truncated);
         json_real_set(v[K_ELAPSED], tenth(r->elapsed_ms));
@@ -267,7 +315,7 @@ static int fill(shape *s, const record *r)
             json_t *h = json_object();
             json_t *u = h ? json_null() : NULL;
             json_t *st = NULL;
-            if (!h || put_str(h, "url", &u, r->hops[i].url) < 0 || put_int(h, "status", &st, r->hops[i].status, false) < 0 ||
+            if (!h || put_text(h, "url", &u, r->hops[i].url) < 0 || put_int(h, "status", &st, r->hops[i].status, false) < 0 ||
                 json_array_append_new(hops, h) < 0)
                 rc = -ENOMEM;
         }
@@ -279,7 +327,7 @@ static int fill(shape *s, const record *r)
         rc |= put_bool(o, "sitemap", &v[K_SITEMAP], true);
     if (v[K_DEPTH]) {
         rc |= put_int(o, "depth", &v[K_DEPTH], r->depth, false);
-        rc |= put_str(o, "parent", &v[K_PARENT], r->parent);
+        rc |= put_text(o, "parent", &v[K_PARENT], r->parent);
     }
     if (v[K_LINKS])
         rc |= put_int(o, "links_found", &v[K_LINKS], r->links_found, false);

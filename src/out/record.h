@@ -10,7 +10,7 @@
  * byte >= 0x80.
  *
  * Field order on output: url, final_url, status, error, input, content_type,
- * bytes, truncated, elapsed_ms, timings, redirects, attempts, remote_ip,
+ * bytes, etag, last_modified, not_modified, skipped, truncated, elapsed_ms, timings, redirects, attempts, remote_ip,
  * http_version, sitemap, depth, parent, links_found, saved_path, save_error.
  *
  * Threads: a record belongs to whoever holds it; a record_fmt is used by one
@@ -27,15 +27,17 @@
 /* Optional field groups (record.fields). url, final_url, status and error
  * are always present. */
 enum {
-    REC_INPUT = 1 << 0,      /* input: the input line (invalid URLs) */
-    REC_BODY = 1 << 1,       /* content_type, bytes */
-    REC_EXCHANGE = 1 << 2,   /* truncated, elapsed_ms, timings, redirects, attempts, remote_ip, http_version */
-    REC_SITEMAP = 1 << 3,    /* sitemap: true */
-    REC_PAGE = 1 << 4,       /* depth, parent */
-    REC_LINKS = 1 << 5,      /* links_found */
-    REC_SAVED = 1 << 6,      /* saved_path (NULL = null: saving failed) */
-    REC_SAVE_ERROR = 1 << 7, /* save_error */
-    REC_NSHAPES = 1 << 8
+    REC_INPUT = 1 << 0,        /* input: the input line (invalid URLs) */
+    REC_BODY = 1 << 1,         /* content_type, bytes, etag, last_modified */
+    REC_EXCHANGE = 1 << 2,     /* truncated, elapsed_ms, timings, redirects, attempts, remote_ip, http_version */
+    REC_SITEMAP = 1 << 3,      /* sitemap: true */
+    REC_PAGE = 1 << 4,         /* depth, parent */
+    REC_LINKS = 1 << 5,        /* links_found */
+    REC_SAVED = 1 << 6,        /* saved_path (NULL = null: saving failed) */
+    REC_SAVE_ERROR = 1 << 7,   /* save_error */
+    REC_NOT_MODIFIED = 1 << 8, /* not_modified: true (-N: the saved file is current) */
+    REC_SKIPPED = 1 << 9,      /* skipped: why no request was sent (-nc: "exists") */
+    REC_NSHAPES = 1 << 10
 };
 
 typedef struct rec_hop {
@@ -53,6 +55,9 @@ typedef struct record {
     char *input;
     char *content_type;
     int64_t bytes;
+    char *etag; /* response validators, as the server sent them */
+    char *last_modified;
+    const char *skipped; /* static string */
     bool truncated;
     double elapsed_ms, dns_ms, connect_ms, tls_ms, first_byte_ms, total_ms;
     rec_hop *hops;          /* redirects, in order */

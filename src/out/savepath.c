@@ -340,15 +340,6 @@ static int create_in(int cur, const char *seg, char *name, size_t cap)
     return -EEXIST;
 }
 
-/* Remove a file just created whose path cannot be reported. */
-static void unlinkat_used(int dirfd, const char *usedpath, const char *name)
-{
-    char *p = NULL;
-    if (asprintf(&p, "%s%s", usedpath, name) >= 0)
-        unlinkat(dirfd, p, 0);
-    free(p);
-}
-
 /* Copy n bytes from src_fd (offset 0 on) to fd. */
 static int copy_from(int fd, int src_fd, size_t n)
 {
@@ -382,20 +373,54 @@ static int copy_from(int fd, int src_fd, size_t n)
     return rc;
 }
 
-int savepath_write(int dirfd, savepath_dirs *dirs, const char *rel, const void *data, size_t n, int src_fd,
-                   char *used, size_t used_len)
+/* Write n bytes (from src_fd, else data) to fd, then close it; with
+ * mtime >= 0, the file's times are set to it. 0 or a negative errno. */
+static int fill_file(int fd, const void *data, size_t n, int src_fd, int64_t mtime)
+{
+    int rc = 0;
+    if (src_fd >= 0) {
+        rc = copy_from(fd, src_fd, n);
+    } else {
+        const char *p = data;
+        size_t left = n;
+        while (left && rc == 0) {
+            ssize_t w = write(fd, p, left);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0) {
+                rc = -errno;
+                break;
+            }
+            p += w;
+            left -= (size_t)w;
+        }
+    }
+    if (rc == 0 && mtime >= 0) {
+        struct timespec ts[2] = {{(time_t)mtime, 0}, {(time_t)mtime, 0}};
+        if (futimens(fd, ts) != 0)
+            rc = -errno;
+    }
+    if (close(fd) != 0 && rc == 0)
+        rc = -errno;
+    return rc;
+}
+
+/* savepath_write, and with replace savepath_replace. */
+static int write_at(int dirfd, savepath_dirs *dirs, const char *rel, const void *data, size_t n, int src_fd,
+                    char *used, size_t used_len, bool replace, int64_t mtime)
 {
     char buf[4096];
     if (strlen(rel) >= sizeof buf || rel[0] == '/')
         return -EINVAL;
     char usedpath[4096];
     char name[MAX_SEG + 64];
-    int fd = -EINVAL;
+    char tmpseg[MAX_SEG + 32];
+    int fd = -EINVAL, cur = -1;
+    bool cached = false;
+    char *seg = NULL;
     for (int attempt = 0; attempt < 2; attempt++) {
         snprintf(buf, sizeof buf, "%s", rel);
-        char *seg;
-        bool cached;
-        int cur = parent_of(dirfd, dirs, buf, &seg, usedpath, sizeof usedpath, &cached);
+        cur = parent_of(dirfd, dirs, buf, &seg, usedpath, sizeof usedpath, &cached);
         if (cur < 0)
             return cur;
         if (check_segment(seg) < 0) { /* a bad file name is always -EINVAL */
@@ -403,47 +428,55 @@ int savepath_write(int dirfd, savepath_dirs *dirs, const char *rel, const void *
                 close(cur);
             return -EINVAL;
         }
-        fd = create_in(cur, seg, name, sizeof name);
-        if (!cached)
-            close(cur);
-        else if (fd == -ENOENT) { /* the cached directory was removed behind our back: walk again */
+        /* replacing: write a temporary file next to it, renamed over it when whole */
+        snprintf(tmpseg, sizeof tmpseg, ".%.200s.crawl-tmp", seg);
+        fd = create_in(cur, replace ? tmpseg : seg, name, sizeof name);
+        if (cached && fd == -ENOENT) { /* the cached directory was removed behind our back: walk again */
             drop_cached(dirs, cur);
             continue;
         }
         break;
     }
-    if (fd < 0)
-        return fd;
-    if (strlen(usedpath) + strlen(name) >= used_len) {
+    int rc = fd;
+    const char *final = replace ? seg : name;
+    if (rc >= 0 && strlen(usedpath) + strlen(final) >= used_len) {
         close(fd);
-        unlinkat_used(dirfd, usedpath, name);
-        return -ENAMETOOLONG;
+        unlinkat(cur, name, 0);
+        rc = -ENAMETOOLONG;
     }
-    if (src_fd >= 0) {
-        int rc = copy_from(fd, src_fd, n);
-        if (close(fd) != 0 && rc == 0)
+    if (rc >= 0) {
+        rc = fill_file(fd, data, n, src_fd, mtime);
+        if (rc == 0 && replace && renameat(cur, name, cur, seg) != 0)
             rc = -errno;
-        if (rc < 0)
-            return rc;
-        snprintf(used, used_len, "%s%s", usedpath, name);
-        return 0;
+        if (rc < 0 && replace)
+            unlinkat(cur, name, 0);
+        if (rc == 0)
+            snprintf(used, used_len, "%s%s", usedpath, final);
     }
-    const char *p = data;
-    size_t left = n;
-    while (left) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = -errno;
-            close(fd);
-            return e;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (close(fd) != 0)
+    if (!cached)
+        close(cur);
+    return rc;
+}
+
+int savepath_write(int dirfd, savepath_dirs *dirs, const char *rel, const void *data, size_t n, int src_fd,
+                   char *used, size_t used_len)
+{
+    return write_at(dirfd, dirs, rel, data, n, src_fd, used, used_len, false, -1);
+}
+
+int savepath_replace(int dirfd, savepath_dirs *dirs, const char *rel, const void *data, size_t n, int src_fd,
+                     int64_t mtime, char *used, size_t used_len)
+{
+    return write_at(dirfd, dirs, rel, data, n, src_fd, used, used_len, true, mtime);
+}
+
+int savepath_mtime(int dirfd, const char *rel, int64_t *mtime)
+{
+    struct stat st;
+    if (rel[0] == '/' || fstatat(dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) != 0)
         return -errno;
-    snprintf(used, used_len, "%s%s", usedpath, name);
+    if (!S_ISREG(st.st_mode))
+        return -EISDIR;
+    *mtime = (int64_t)st.st_mtime;
     return 0;
 }

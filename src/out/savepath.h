@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Map an http(s) URL to a relative path. 0, or -EINVAL / -ENAMETOOLONG. */
 int savepath_for_url(const char *url, char *out, size_t len);
@@ -44,5 +45,14 @@ void savepath_dirs_free(savepath_dirs *d);
  * already a file) in used; -ENAMETOOLONG when that path does not fit. */
 int savepath_write(int dirfd, savepath_dirs *dirs, const char *rel, const void *data, size_t n, int src_fd,
                    char *used, size_t used_len);
+/* As savepath_write, but over a file already at rel (wget -N): the body goes
+ * to a temporary file next to it that is renamed over it when whole, so a
+ * failure leaves the old file. With mtime >= 0 (seconds since the epoch),
+ * the file's times are set to it. */
+int savepath_replace(int dirfd, savepath_dirs *dirs, const char *rel, const void *data, size_t n, int src_fd,
+                     int64_t mtime, char *used, size_t used_len);
+/* The modification time of the regular file at rel under dirfd (symlinks
+ * not followed). 0, or a negative errno (-ENOENT: none). */
+int savepath_mtime(int dirfd, const char *rel, int64_t *mtime);
 
 #endif

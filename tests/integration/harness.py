@@ -16,6 +16,11 @@ import urllib.request
 CRAWL = os.environ.get("CRAWL_BIN", "build/crawl")
 SERVER = os.environ.get("TESTSERVER_BIN", "build/tests/testserver")
 SANITIZED = bool(os.environ.get("CRAWL_SANITIZED"))
+# crawl honours the proxy variables (as curl does): a proxy set where the
+# tests run must not come between crawl and the test server
+for _v in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy",
+           "NO_PROXY"):
+    os.environ.pop(_v, None)
 
 
 class Server:
@@ -36,6 +41,15 @@ class Server:
 
     def get_json(self, path):
         return json.loads(self.get(path))
+
+    def requests(self):
+        """Every request the server received since the last /_reset, as it
+        received it: dicts with method, uri, headers (a list of [name, value])
+        and body (bytes >= 0x80 as \\u00XX)."""
+        return [json.loads(l) for l in self.get("/_reqs").decode().splitlines() if l]
+
+    def reset(self):
+        self.get("/_reset")
 
     def stop(self):
         self.proc.terminate()

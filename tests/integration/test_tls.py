@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Integration tests: TLS verification and HTTP/2 over TLS. The real crawl binary against the
 project's test server on 127.0.0.1 (harness.py); run by ctest as integration_tls."""
+import http.server
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -35,6 +38,78 @@ class TlsTest(ServerTest):
         finally:
             p.stdin.close()
             p.wait(10)
+
+    def tls_server(self, *args):
+        if not shutil.which("openssl"):
+            self.skipTest("openssl not installed")
+        here = os.path.dirname(os.path.abspath(__file__))
+        p = subprocess.Popen([sys.executable, os.path.join(here, "tls_server.py")] + list(args),
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: (p.stdin.close(), p.wait(10)))
+        info = {"PORT": p.stdout.readline().split()[1], "CERT": p.stdout.readline().split()[1]}
+        if args:
+            info["CLIENT"] = p.stdout.readline().split()[1:]
+        return info
+
+    def test_cacert_and_capath(self):
+        s = self.tls_server()
+        url = "https://localhost:%s/x" % s["PORT"]
+        for args in (["--cacert", s["CERT"]], ["--ca-certificate", s["CERT"]]):
+            code, recs, err = run(["-q"] + args + [url])
+            self.assertEqual((code, recs[0]["status"]), (0, 200), (args, err))
+        capath = os.path.join(self.tmp, "ca")
+        os.mkdir(capath)
+        h = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", s["CERT"]], capture_output=True,
+                           text=True, check=True).stdout.strip()
+        shutil.copy(s["CERT"], os.path.join(capath, h + ".0"))
+        code, recs, err = run(["-q", "--capath", capath, url])
+        self.assertEqual((code, recs[0]["status"]), (0, 200), err)
+        code, _, err = run(["-q", "--cacert", os.path.join(self.tmp, "missing.pem"), url])
+        self.assertEqual(code, 2)
+        self.assertIn("--cacert", err)
+
+    def test_client_certificate(self):
+        s = self.tls_server("--client-auth")
+        url = "https://localhost:%s/x" % s["PORT"]
+        crt, key = s["CLIENT"]
+        code, recs, _ = run(["-q", "--retries", "0", "--cacert", s["CERT"], url])
+        self.assertNotEqual(code, 0)
+        self.assertIsNone(recs[0]["status"])
+        for args in (["--cert", crt, "--key", key], ["--certificate", crt, "--private-key", key]):
+            code, recs, err = run(["-q", "--cacert", s["CERT"]] + args + [url])
+            self.assertEqual((code, recs[0]["status"]), (0, 200), (args, err))
+
+    def test_address_family(self):
+        # the same port on ::1 (a second server) and 127.0.0.1 (the test server)
+        class V6(http.server.ThreadingHTTPServer):
+            address_family = socket.AF_INET6
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Length", "3")
+                self.end_headers()
+                self.wfile.write(b"v6\n")
+
+            def log_message(self, *a):
+                pass
+
+        try:
+            v6 = V6(("::1", self.srv.port), H)
+        except OSError as e:
+            self.skipTest("no IPv6 loopback: %s" % e)
+        threading.Thread(target=v6.serve_forever, daemon=True).start()
+        self.addCleanup(v6.shutdown)
+        res = ["--resolve", "dual.test:%d:127.0.0.1" % self.srv.port, "--resolve", "dual.test:%d:::1" % self.srv.port]
+        url = "http://dual.test:%d/page/x" % self.srv.port
+        for flag, ip in (("-4", "127.0.0.1"), ("--inet4-only", "127.0.0.1"), ("-6", "::1"), ("--ipv6", "::1")):
+            code, recs, err = run(["-q", flag] + res + [url])
+            self.assertEqual((code, recs[0]["remote_ip"]), (0, ip), (flag, err))
+        code, recs, _ = run(["-q", "-6", "--retries", "0", "http://127.0.0.1:%d/page/x" % self.srv.port])
+        self.assertEqual(recs[0]["error"]["kind"], "dns")
+        self.assertIn("no IPv6 address", recs[0]["error"]["message"])
+        code, _, err = run(["-4", "-6", url])
+        self.assertEqual(code, 2)
 
     def test_http2_multiplexed_over_tls(self):
         # nghttpd (nghttp2's HTTP/2 server, TLS with a self-signed certificate)
