@@ -123,7 +123,7 @@ static const opt_def defs[] = {
     {"no-directories", 0, NULL, K_FLAG, OFF(no_dirs), 0, 1, "with -P: every file directly under DIR (wget -nd)", false},
     {"cut-dirs", 0, "N", K_LONG, OFF(cut_dirs), 0, 0, "with -P: drop the first N directories of each path", false},
     {"adjust-extension", 'E', NULL, K_FLAG, OFF(adjust_ext), 0, 1, "with -P: add .html to HTML pages and .css to stylesheets that lack it", false},
-    {"mirror", 'm', NULL, K_FLAG, OFF(mirror), 0, 1, "mirror a site: -r -l inf (and -N once it exists), with -P", false},
+    {"mirror", 'm', NULL, K_FLAG, OFF(mirror), 0, 1, "mirror a site: -r -N -l inf (with -P)", false},
     {"max-queued", 0, "N", K_LONG, OFF(max_queued), 1, 0, "with -r: URLs waiting in memory at most; more are dropped with a warning (kept for --resume with --state) (default 1000000)", false},
     {"config", 0, "FILE", K_STRING, OFF(config), 0, 0, "run the jobs of this configuration file (see crawl.conf(5))", true},
     {"job", 0, "NAME", K_LIST, OFF(job_names), 0, 0, "with --config: run only this job; repeatable", true},
@@ -336,9 +336,10 @@ static int apply_one(crawl_opts *o, const opt_assign *a, bool fresh, char *msg, 
             *(bool *)p = on;
         else
             *(int *)p = on ? d->value : 0;
-        if (on && strcmp(d->lname, "mirror") == 0) { /* wget's -m: -r -l inf; a later -l still wins */
+        if (on && strcmp(d->lname, "mirror") == 0) { /* wget's -m: -r -N -l inf; a later -l still wins */
             o->recursive = true;
             o->level = 0;
+            o->timestamping = true;
         }
         return 0;
     }
@@ -426,6 +427,7 @@ static const struct {
     {"no-directories", "directory-prefix", "-P"},
     {"cut-dirs", "directory-prefix", "-P"},
     {"adjust-extension", "directory-prefix", "-P"},
+    {"mirror", "directory-prefix", "-P"},
     {"resume", "state", "--state"},
     {"checkpoint-interval", "state", "--state"},
     {"warc-max-size", "warc-file", "--warc-file"},

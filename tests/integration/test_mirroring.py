@@ -67,6 +67,9 @@ class MirroringTest(ServerTest):
         code, _, err = run(["-q", "-nH", self.b + "/site/"])
         self.assertEqual(code, 2)
         self.assertIn("--no-host-directories needs -P", err)
+        code, _, err = run(["-q", "-m", self.b + "/site/"])
+        self.assertEqual(code, 2)
+        self.assertIn("--mirror needs -P", err)
 
 
 if __name__ == "__main__":
