@@ -371,7 +371,8 @@ START_TEST(test_record_validators)
     record_set(&r.saved_path, "p/a.test/x");
     json_t *j = format_parse(f, &r);
     keys_of(j, keys, sizeof keys);
-    ck_assert_str_eq(keys, "url,final_url,status,error,content_type,bytes,etag,last_modified,not_modified,saved_path,");
+    ck_assert_str_eq(keys, "url,final_url,status,error,location,content_type,bytes,content_length,etag,last_modified,not_modified,"
+                           "saved_path,");
     ck_assert_str_eq(json_string_value(json_object_get(j, "etag")), "\"v1\"");
     ck_assert(json_is_true(json_object_get(j, "not_modified")));
     json_decref(j);
@@ -407,7 +408,8 @@ START_TEST(test_record_format)
     ck_assert_int_eq(record_add_hop(&r, "http://a.test/x", 301), 0);
     json_t *j = format_parse(f, &r);
     keys_of(j, keys, sizeof keys);
-    ck_assert_str_eq(keys, "url,final_url,status,error,content_type,bytes,etag,last_modified,truncated,elapsed_ms,timings,redirects,"
+    ck_assert_str_eq(keys, "url,final_url,status,error,location,content_type,bytes,content_length,etag,last_modified,truncated,"
+                           "elapsed_ms,timings,redirects,"
                            "attempts,remote_ip,http_version,");
     ck_assert_int_eq(json_integer_value(json_object_get(j, "status")), 503);
     ck_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "error"), "kind")), "http");
@@ -436,7 +438,8 @@ START_TEST(test_record_format)
     ck_assert(json_is_null(json_object_get(j, "remote_ip")));
     ck_assert(json_is_null(json_object_get(j, "http_version")));
     keys_of(j, keys, sizeof keys);
-    ck_assert_str_eq(keys, "url,final_url,status,error,content_type,bytes,etag,last_modified,truncated,elapsed_ms,timings,redirects,"
+    ck_assert_str_eq(keys, "url,final_url,status,error,location,content_type,bytes,content_length,etag,last_modified,truncated,"
+                           "elapsed_ms,timings,redirects,"
                            "attempts,remote_ip,http_version,");
     json_decref(j);
     /* and an error comes back after a record without one */
@@ -479,7 +482,8 @@ START_TEST(test_record_format)
     record_set(&r4.save_error, "No space left on device");
     j = format_parse(f, &r4);
     keys_of(j, keys, sizeof keys);
-    ck_assert_str_eq(keys, "url,final_url,status,error,content_type,bytes,etag,last_modified,truncated,elapsed_ms,timings,redirects,"
+    ck_assert_str_eq(keys, "url,final_url,status,error,location,content_type,bytes,content_length,etag,last_modified,truncated,"
+                           "elapsed_ms,timings,redirects,"
                            "attempts,remote_ip,http_version,depth,parent,links_found,saved_path,save_error,");
     ck_assert_str_eq(json_string_value(json_object_get(j, "url")), long_url);
     ck_assert_int_eq(json_integer_value(json_object_get(j, "depth")), 2);
@@ -495,7 +499,8 @@ START_TEST(test_record_format)
     record_set(&r5.url, "http://a.test/sitemap.xml");
     j = format_parse(f, &r5);
     keys_of(j, keys, sizeof keys);
-    ck_assert_str_eq(keys, "url,final_url,status,error,content_type,bytes,etag,last_modified,sitemap,depth,parent,links_found,");
+    ck_assert_str_eq(keys, "url,final_url,status,error,location,content_type,bytes,content_length,etag,last_modified,"
+                           "sitemap,depth,parent,links_found,");
     ck_assert(json_is_true(json_object_get(j, "sitemap")));
     json_decref(j);
     record_clear(&r5);

@@ -117,6 +117,8 @@ typedef struct fetch_item {
     ls_node node; /* URL lists: queued in the scheduler (first member) */
     ls_host *lh;  /* URL lists: its host in the scheduler, while taken */
     int64_t item; /* input order, for --state */
+    int64_t lineno; /* its physical line in its input file, from 1; 0: a positional URL */
+    int64_t src;    /* its source: positional URLs first, then the input files */
     char *line;   /* the input line as read */
     char *url;    /* normalized absolute URL, or NULL if invalid */
     char *host;

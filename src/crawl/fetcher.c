@@ -128,6 +128,20 @@ static int retry_wait(engine *E, bool list, int64_t ms)
     return st < 0 ? st : rs;
 }
 
+/* Where a list's URL came from (its file and physical line), so records
+ * written in completion order can be joined back to the list. */
+static void note_input_pos(const fetcher_cfg *c, const fetch_item *it, record *rec)
+{
+    if (it->lineno <= 0)
+        return;
+    rec->fields |= REC_INPUT_LINE;
+    rec->input_line = it->lineno;
+    if (c->ninputs + (c->nurls ? 1 : 0) > 1 && it->src >= (int64_t)c->nurls) {
+        rec->fields |= REC_INPUT_FILE;
+        record_set(&rec->input_file, c->inputs[it->src - (int64_t)c->nurls]);
+    }
+}
+
 void engine_process(engine *E, fetch_item *it, page_ctx *pg)
 {
     const fetcher_cfg *c = E->cfg;
@@ -140,6 +154,7 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
     if (!url || !cur) {
         bool oom = url != NULL;
         rec->fields = REC_INPUT;
+        note_input_pos(c, it, rec);
         writer_rec_error(rec, oom ? "internal" : "invalid_url", oom ? "out of memory" : it->why);
         record_set(&rec->input, it->line);
         E->st.done++;
@@ -344,6 +359,10 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
     if (kind)
         writer_rec_error(rec, kind, msg);
     record_set(&rec->content_type, resp.content_type);
+    rec->content_length = fetched ? resp.content_length : -1;
+    if (resp.status >= 300 && resp.status < 400)
+        record_set(&rec->location, resp.location); /* where a 3xx points, followed or not */
+    note_input_pos(c, it, rec);
     record_set(&rec->etag, resp.etag);
     record_set(&rec->last_modified, resp.last_modified);
     bool not_modified = req.if_modified_since > 0 && resp.not_modified && !resp.err;

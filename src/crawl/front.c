@@ -30,6 +30,8 @@ static int list_offer(void *self, const front_offer *o)
     }
     fi->spec = o->spec; /* taken, whatever happens */
     fi->item = o->item;
+    fi->lineno = o->lineno;
+    fi->src = o->src;
     fi->port = o->port;
     fi->line = strdup(o->line ? o->line : o->url ? o->url
                                                  : "");

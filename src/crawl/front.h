@@ -42,6 +42,7 @@ typedef struct front_offer {
     const char *host; /* lists: the host as parsed (NULL when url is NULL) */
     long port;
     int64_t item;       /* lists: the input position; else -1 */
+    int64_t lineno, src; /* lists: the physical line in its file (0: positional) and the source */
     const char *parent; /* recursive: the page it was found on, NULL for a seed */
     int depth;
     struct request_spec *spec; /* lists: the line's own request, or NULL; the offer takes it */

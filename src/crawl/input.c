@@ -22,6 +22,9 @@ typedef struct read_job {
     int fd;
     int64_t base_off;         /* file offset of buf[0] */
     int64_t offs[READ_BATCH]; /* where each line starts */
+    int64_t linenos[READ_BATCH]; /* each line's physical number in the file, from 1 */
+    int64_t line_no;             /* physical lines before buf[0] */
+    int64_t count_to;            /* resumed mid-file: count the lines before this offset first (-1: no) */
     int64_t end_off;          /* just past the last line taken */
     char *buf;                /* carry-over bytes of a partial line */
     size_t len, cap;
@@ -48,6 +51,7 @@ static void split_lines(read_job *j, bool final)
         j->buf[end] = 0;
         char *s = j->buf + start;
         int64_t line_off = j->base_off + (int64_t)start;
+        int64_t lineno = ++j->line_no; /* comments and blank lines count too */
         start = nl ? end + 1 : j->len;
         j->end_off = j->base_off + (int64_t)start;
         while (*s && isspace((unsigned char)*s))
@@ -56,6 +60,7 @@ static void split_lines(read_job *j, bool final)
         while (l > 0 && isspace((unsigned char)s[l - 1]))
             s[--l] = 0;
         if (*s && *s != '#') {
+            j->linenos[j->n] = lineno;
             j->offs[j->n] = line_off;
             j->lines[j->n++] = strdup(s);
         }
@@ -71,6 +76,19 @@ static void *read_batch(void *arg)
 {
     read_job *j = arg;
     j->n = 0;
+    if (j->count_to > 0) { /* resumed mid-file: the line numbers go on from there */
+        char buf[65536];
+        for (int64_t off = 0; off < j->count_to;) {
+            size_t want = j->count_to - off < (int64_t)sizeof buf ? (size_t)(j->count_to - off) : sizeof buf;
+            ssize_t r = pread(j->fd, buf, want, (off_t)off);
+            if (r <= 0)
+                break;
+            for (ssize_t i = 0; i < r; i++)
+                j->line_no += buf[i] == '\n';
+            off += r;
+        }
+        j->count_to = 0;
+    }
     split_lines(j, false);
     /* Return as soon as some lines are ready: a slow pipe must not hold back
      * URLs that already arrived. */
@@ -169,7 +187,7 @@ void input_item_finished(engine *E, int64_t item)
 }
 
 /* Takes ownership of line. */
-static int enqueue_at(engine *E, char *line, int64_t src, int64_t off)
+static int enqueue_at(engine *E, char *line, int64_t src, int64_t off, int64_t lineno)
 {
     fetch_item *it = calloc(1, sizeof *it);
     if (!it || !line) {
@@ -179,6 +197,8 @@ static int enqueue_at(engine *E, char *line, int64_t src, int64_t off)
     }
     it->line = line;
     it->item = E->next_item++;
+    it->lineno = lineno;
+    it->src = src;
     if (E->state && !E->cfg->recursive)
         item_note(E, it->item, src, off);
     if (E->state && !E->cfg->recursive && state_item_was_done(E->state, it->item)) {
@@ -233,6 +253,8 @@ static int enqueue_at(engine *E, char *line, int64_t src, int64_t off)
                      .host = it->host,
                      .port = it->port,
                      .item = it->item,
+                     .lineno = it->lineno,
+                     .src = it->src,
                      .depth = 0,
                      .spec = it->spec};
     it->spec = NULL; /* the offer takes it */
@@ -265,7 +287,7 @@ int input_main(void *arg)
             break;
         E->cur_src = (int64_t)i + 1;
         E->cur_off = 0;
-        st = enqueue_at(E, strdup(c->urls[i]), (int64_t)i, 0);
+        st = enqueue_at(E, strdup(c->urls[i]), (int64_t)i, 0, 0);
     }
     for (size_t i = 0; i < c->ninputs && st == 0; i++) {
         int64_t src = (int64_t)c->nurls + (int64_t)i;
@@ -281,7 +303,7 @@ int input_main(void *arg)
         }
         read_job j = {.fd = fd, .stop = &E->input_stop};
         if (seek && src == p_src && lseek(fd, (off_t)p_off, SEEK_SET) == (off_t)p_off)
-            j.base_off = p_off;
+            j.base_off = j.count_to = p_off;
         E->cur_src = src;
         E->cur_off = j.base_off;
         while (st == 0 && !j.eof) {
@@ -289,7 +311,7 @@ int input_main(void *arg)
             size_t k = 0;
             for (; k < j.n && st == 0; k++) {
                 E->cur_off = k + 1 < j.n ? j.offs[k + 1] : j.end_off;
-                st = enqueue_at(E, j.lines[k], src, j.offs[k]);
+                st = enqueue_at(E, j.lines[k], src, j.offs[k], j.linenos[k]);
             }
             for (; k < j.n; k++)
                 free(j.lines[k]);

@@ -114,8 +114,10 @@ rec_item *writer_rec_new(const char *url)
         free(ri);
         ri = NULL;
     }
-    if (ri)
+    if (ri) {
         ri->has_record = true;
+        ri->rec.content_length = -1; /* null unless a response declared one */
+    }
     return ri;
 }
 

@@ -1440,6 +1440,9 @@ again:
         r->retry_after_s = (int64_t)ra;
     curl_off_t ft = -1;
     r->filetime = curl_easy_getinfo(e, CURLINFO_FILETIME_T, &ft) == CURLE_OK && ft >= 0 ? (int64_t)ft : -1;
+    curl_off_t cl = -1;
+    r->content_length =
+        curl_easy_getinfo(e, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl) == CURLE_OK && cl >= 0 ? (int64_t)cl : -1;
     long unmet = 0;
     curl_easy_getinfo(e, CURLINFO_CONDITION_UNMET, &unmet);
     r->not_modified = status == 304 || (req->if_modified_since > 0 && unmet);

@@ -146,6 +146,7 @@ typedef struct http_resp {
     char *location;          /* absolute redirect target, if any */
     char *etag;              /* the ETag header's value, as sent, or NULL */
     char *last_modified;     /* the Last-Modified header's value, as sent, or NULL */
+    int64_t content_length;  /* as declared by Content-Length, -1 when absent */
     int64_t filetime;        /* Last-Modified in seconds since the epoch, -1 when absent or unparsable */
     bool not_modified;       /* 304, or a 200 no newer than if_modified_since (its body is not read) */
     int64_t retry_after_s;   /* -1 when absent */

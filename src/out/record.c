@@ -15,8 +15,12 @@ enum {
     K_STATUS,
     K_ERROR,
     K_INPUT,
+    K_INPUT_LINE,
+    K_INPUT_FILE,
+    K_LOCATION,
     K_CONTENT_TYPE,
     K_BYTES,
+    K_CONTENT_LENGTH,
     K_ETAG,
     K_LAST_MODIFIED,
     K_NOT_MODIFIED,
@@ -46,8 +50,12 @@ static const struct {
     {"status", 0},
     {"error", 0},
     {"input", REC_INPUT},
+    {"input_line", REC_INPUT_LINE},
+    {"input_file", REC_INPUT_FILE},
+    {"location", REC_BODY},
     {"content_type", REC_BODY},
     {"bytes", REC_BODY},
+    {"content_length", REC_BODY},
     {"etag", REC_BODY},
     {"last_modified", REC_BODY},
     {"not_modified", REC_NOT_MODIFIED},
@@ -125,6 +133,8 @@ void record_clear(record *r)
     free(r->content_type);
     free(r->etag);
     free(r->last_modified);
+    free(r->location);
+    free(r->input_file);
     for (size_t i = 0; i < r->nhops; i++)
         free(r->hops[i].url);
     free(r->hops);
@@ -293,9 +303,15 @@ static int fill(shape *s, const record *r)
     }
     if (v[K_INPUT])
         rc |= put_text(o, "input", &v[K_INPUT], r->input);
+    if (v[K_INPUT_LINE])
+        rc |= put_int(o, "input_line", &v[K_INPUT_LINE], r->input_line, false);
+    if (v[K_INPUT_FILE])
+        rc |= put_text(o, "input_file", &v[K_INPUT_FILE], r->input_file);
     if (v[K_CONTENT_TYPE]) {
+        rc |= put_text(o, "location", &v[K_LOCATION], r->location);
         rc |= put_str(o, "content_type", &v[K_CONTENT_TYPE], r->content_type);
         rc |= put_int(o, "bytes", &v[K_BYTES], r->bytes, false);
+        rc |= put_int(o, "content_length", &v[K_CONTENT_LENGTH], r->content_length, r->content_length < 0);
         rc |= put_str(o, "etag", &v[K_ETAG], r->etag);
         rc |= put_str(o, "last_modified", &v[K_LAST_MODIFIED], r->last_modified);
     }

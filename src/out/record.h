@@ -9,8 +9,8 @@
  * Strings that are not valid UTF-8 are made valid by percent-encoding every
  * byte >= 0x80.
  *
- * Field order on output: url, final_url, status, error, input, content_type,
- * bytes, etag, last_modified, not_modified, skipped, truncated, elapsed_ms, timings, redirects, attempts, remote_ip,
+ * Field order on output: url, final_url, status, error, input, input_line,
+ * input_file, location, content_type, bytes, content_length, etag, last_modified, not_modified, skipped, truncated, elapsed_ms, timings, redirects, attempts, remote_ip,
  * http_version, sitemap, depth, parent, links_found, saved_path, save_error.
  *
  * Threads: a record belongs to whoever holds it; a record_fmt is used by one
@@ -28,7 +28,7 @@
  * are always present. */
 enum {
     REC_INPUT = 1 << 0,        /* input: the input line (invalid URLs) */
-    REC_BODY = 1 << 1,         /* content_type, bytes, etag, last_modified */
+    REC_BODY = 1 << 1,         /* location, content_type, bytes, content_length, etag, last_modified */
     REC_EXCHANGE = 1 << 2,     /* truncated, elapsed_ms, timings, redirects, attempts, remote_ip, http_version */
     REC_SITEMAP = 1 << 3,      /* sitemap: true */
     REC_PAGE = 1 << 4,         /* depth, parent */
@@ -37,7 +37,9 @@ enum {
     REC_SAVE_ERROR = 1 << 7,   /* save_error */
     REC_NOT_MODIFIED = 1 << 8, /* not_modified: true (-N: the saved file is current) */
     REC_SKIPPED = 1 << 9,      /* skipped: why no request was sent (-nc: "exists") */
-    REC_NSHAPES = 1 << 10
+    REC_INPUT_LINE = 1 << 10,  /* input_line: the physical line of an input file, from 1 */
+    REC_INPUT_FILE = 1 << 11,  /* input_file: which file (when the run has several sources) */
+    REC_NSHAPES = 1 << 12
 };
 
 typedef struct rec_hop {
@@ -55,6 +57,10 @@ typedef struct record {
     char *input;
     char *content_type;
     int64_t bytes;
+    int64_t content_length; /* as declared (Content-Length), -1: none */
+    char *location;         /* a 3xx's Location, absolute; NULL otherwise */
+    int64_t input_line;
+    char *input_file;
     char *etag; /* response validators, as the server sent them */
     char *last_modified;
     const char *skipped; /* static string */

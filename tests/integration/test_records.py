@@ -64,6 +64,44 @@ class RecordsTest(ServerTest):
         self.assertEqual(len({r["url"] for r in recs}), 200)
         self.assertTrue(all(r["status"] == 200 for r in recs))
 
+    def test_location_content_length_and_input_position(self):
+        a, b = os.path.join(self.tmp, "a.txt"), os.path.join(self.tmp, "b.txt")
+        with open(a, "w") as f:
+            f.write("# a comment\n\n%s/status/200\nnot a url\n  %s/redirect-to?url=/status/204  \n"
+                    % (self.b, self.b))
+        with open(b, "w") as f:
+            f.write("%s/big?size=100\n" % self.b)
+        code, recs, err = run(["-q", "-i", a, "-i", b])
+        self.assertEqual(code, 1, err)
+        by = {r["url"]: r for r in recs}
+        r = by[self.b + "/redirect-to?url=/status/204"]
+        self.assertEqual((r["status"], r["location"]), (302, self.b + "/status/204"))  # not followed, but said
+        self.assertEqual((r["input_line"], r["input_file"]), (5, a))  # physical lines, comments counted
+        self.assertEqual((by["not a url"]["input_line"], by["not a url"]["input_file"]), (4, a))
+        r = by[self.b + "/big?size=100"]
+        self.assertEqual((r["content_length"], r["bytes"], r["input_line"], r["input_file"]), (100, 100, 1, b))
+        self.assertIsNone(by[self.b + "/status/200"]["location"])
+        # one source: no input_file; positional URLs: no input_line
+        code, recs, err = run(["-q", "-i", b])
+        self.assertEqual(recs[0]["input_line"], 1)
+        self.assertNotIn("input_file", recs[0])
+        code, recs, err = run(["-q", self.b + "/status/200"])
+        self.assertNotIn("input_line", recs[0])
+
+    def test_input_line_after_a_resume_seeks_into_the_file(self):
+        inp, st, out = (os.path.join(self.tmp, n) for n in ("u.txt", "st", "o.jsonl"))
+        with open(inp, "w") as f:
+            f.write("# list\n%s/status/200?i=1\n%s/status/200?i=2\n" % (self.b, self.b))
+        code, _, err = run(["-q", "--state", st, "-i", inp, "-o", out])
+        self.assertEqual(code, 0, err)
+        with open(inp, "a") as f:  # more lines; the resumed run seeks past the done ones
+            f.write("\n%s/status/200?i=3\n" % self.b)
+        code, _, err = run(["-q", "--state", st, "--resume", "-i", inp, "-o", out])
+        self.assertEqual(code, 0, err)
+        with open(out) as f:
+            lines = {json.loads(l)["url"]: json.loads(l)["input_line"] for l in f}
+        self.assertEqual(lines[self.b + "/status/200?i=3"], 5)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
