@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -118,13 +119,13 @@ static void list_release(str_list *l)
 }
 
 /* Fill j->cfg from j->o. 0, or -1 after printing a message. */
-/* Is the output the same file as one of the inputs (same device and inode:
+/* Is out the same file as one of the inputs (same device and inode:
  * a symlink or another name for it counts)? Opening it for writing would
  * truncate the input before a line of it is read. */
-static bool output_is_input(const crawl_opts *o, const char **which)
+static bool same_as_input(const crawl_opts *o, const char *out, const char **which)
 {
     struct stat so, si;
-    if (!o->output || strcmp(o->output, "-") == 0 || stat(o->output, &so) != 0 || !S_ISREG(so.st_mode))
+    if (!out || strcmp(out, "-") == 0 || stat(out, &so) != 0 || !S_ISREG(so.st_mode))
         return false;
     for (size_t i = 0; i < o->input_files.n; i++) {
         const char *in = o->input_files.v[i];
@@ -174,10 +175,35 @@ static int build_cfg(job *j)
     recsel_format fmt;
     if (check_selection(j, &fmt) < 0)
         return -1;
-    if (output_is_input(o, &in)) {
-        fprintf(stderr, "crawl: %s%s%s-o '%s' is also an input (-i '%s'): it would be overwritten before it is read\n",
-                j->name ? "job '" : "", j->name ? j->name : "", j->name ? "': " : "", o->output, in);
+    const char *outs[2][2] = {{"-o", o->output}, {"-O", o->output_document}};
+    for (int k = 0; k < 2; k++)
+        if (same_as_input(o, outs[k][1], &in)) {
+            fprintf(stderr,
+                    "crawl: %s%s%s%s '%s' is also an input (-i '%s'): it would be overwritten before it is read\n",
+                    j->name ? "job '" : "", j->name ? j->name : "", j->name ? "': " : "", outs[k][0], outs[k][1], in);
+            return -1;
+        }
+    bool doc_stdout = o->output_document && strcmp(o->output_document, "-") == 0;
+    if (doc_stdout && (!o->output || strcmp(o->output, "-") == 0) && o->state_dir) {
+        fprintf(stderr, "crawl: with -O - the records go nowhere unless -o FILE, and --state needs them\n");
         return -1;
+    }
+    if (doc_stdout && o->output && strcmp(o->output, "-") == 0) {
+        fprintf(stderr, "crawl: -O - and -o - would mix bodies and records on standard output\n");
+        return -1;
+    }
+    /* wget users type -o for the page: say what it is */
+    static const char *const page_exts[] = {".html", ".htm", ".pdf", ".zip", ".gz", ".tar", ".jpg", ".png", ".iso",
+                                            NULL};
+    for (const char *const *e = page_exts; o->output && *e; e++) {
+        size_t ol = strlen(o->output), el = strlen(*e);
+        if (ol > el && strcasecmp(o->output + ol - el, *e) == 0) {
+            fprintf(stderr,
+                    "crawl: warning: -o '%s' receives the JSON Lines records, not the page (for the body: -O FILE, "
+                    "or -P DIR)\n",
+                    o->output);
+            break;
+        }
     }
     for (size_t i = 0; i < o->headers.n; i++) {
         if (!strchr(o->headers.v[i], ':')) {
@@ -243,7 +269,9 @@ static int build_cfg(job *j)
         .nurls = o->urls.n,
         .inputs = (const char *const *)o->input_files.v,
         .ninputs = o->input_files.n,
-        .output = o->output,
+        /* wget's -O -: the bodies alone on stdout, the records only where -o says */
+        .output = doc_stdout && !o->output ? "/dev/null" : o->output,
+        .output_document = o->output_document,
         .sel = {.format = fmt, .fields = o->fields, .write_out = o->write_out, .match_status = o->match_status, .filter_status = o->filter_status},
         .directory_prefix = o->directory_prefix,
         .concurrency = o->concurrency,

@@ -30,6 +30,7 @@ typedef struct opt_def {
 static const opt_def defs[] = {
     {"input-file", 'i', "FILE", K_LIST, OFF(input_files), 0, 0, "read URLs from FILE, one per line ('-' = stdin); repeatable", false},
     {"output", 'o', "FILE", K_STRING, OFF(output), 0, 0, "write JSON Lines records to FILE (default: stdout)", false},
+    {"output-document", 'O', "FILE", K_STRING, OFF(output_document), 0, 0, "write the bodies to FILE, one after another ('-' = stdout; then records only with -o)", false},
     {"format", 0, "jsonl|csv|tsv", K_STRING, OFF(format), 0, 0, "records as JSON Lines (default), or CSV/TSV with a header row", false},
     {"fields", 0, "LIST", K_STRING, OFF(fields), 0, 0, "write only these record fields, in this order (dotted: error.kind)", false},
     {"write-out", 0, "FORMAT", K_STRING, OFF(write_out), 0, 0, "write FORMAT per record instead, with curl's %{http_code}, %{url_effective}, %{json}...", false},
@@ -832,6 +833,7 @@ static const struct {
     {"progress", "output"},
     {"quiet", "output"},
     {"verbose", "output"},
+    {"output-document", "output"},
     {"version", "output"},
     {"help", "output"},
     {"location", "http"},

@@ -28,6 +28,7 @@ typedef struct crawl_opts {
     str_list input_files;
     str_list urls;          /* positional and --url */
     char *output;           /* NULL or "-" = stdout */
+    char *output_document;  /* -O FILE: the bodies */
     char *fields;           /* --fields LIST */
     char *format;           /* --format jsonl|csv|tsv */
     char *write_out;        /* --write-out FORMAT */

@@ -52,6 +52,7 @@ typedef struct engine {
     record_fmt *fmt; /* the writer's serializer */
     recsel *sel;     /* --fields, --format, --write-out, status filters; NULL: none */
     int dirfd;
+    int docfd;           /* -O: the document the bodies are appended to, or -1 */
     savepath_dirs *dirs; /* the directories bodies were last saved in */
     lsched ls;           /* URL lists: the input-ordered, per-host scheduler */
     front front;         /* the frontier the workers lease from: ls or fr behind front.h's ops */

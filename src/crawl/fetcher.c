@@ -185,11 +185,11 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
                     .host = host,
                     .port = port,
                     .explicit_host = true,
-                    .keep_body = (c->directory_prefix != NULL && !c->spider) || extract,
+                    .keep_body = ((c->directory_prefix != NULL || c->output_document) && !c->spider) || extract,
                     /* a saved body goes whole to disk past the memory ceiling;
                      * a page kept only for its links stops at the ceiling */
                     .keep_max = extract ? HTTP_KEEP_MAX : HTTP_SPILL_AT,
-                    .spill = c->directory_prefix != NULL && !c->spider,
+                    .spill = (c->directory_prefix != NULL || c->output_document) && !c->spider,
                     .markup_only = extract};
     if (pg) /* a discovered link may not reach private addresses; a seed may */
         req.explicit_host = discover_is_seed_host(E, host);
@@ -243,7 +243,7 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
             if (wait > 0 && (st = co_sleep(wait / 1000000 + 1)) < 0)
                 break;
             if (fetched) { /* an attempt before a retry: archived, then gone */
-                writer_keep(E, ri, cur, &resp, false);
+                writer_keep(E, ri, cur, &resp, false, false);
                 http_resp_free(&resp);
             }
             req.url = cur;
@@ -314,7 +314,7 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
             st = -ENOMEM;
             break;
         }
-        writer_keep(E, ri, cur, &resp, false); /* the hop's exchange, archived */
+        writer_keep(E, ri, cur, &resp, false, false); /* the hop's exchange, archived */
         http_resp_free(&resp);
         free(cur);
         cur = next;
@@ -418,6 +418,8 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
     }
     bool save = c->directory_prefix && !c->spider && resp.body && !interrupted && !resp.err && !not_modified &&
                 resp.status >= 200 && resp.status < 300 && (!pg || discover_keep_file(E, cur));
+    bool doc = c->output_document && !c->spider && resp.body && !interrupted && !resp.err && !not_modified &&
+               resp.status >= 200 && resp.status < 300;
 
     E->st.done++;
     E->st.bytes += resp.bytes;
@@ -446,7 +448,7 @@ void engine_process(engine *E, fetch_item *it, page_ctx *pg)
             record_clear(rec);
     } else {
         if (ri && fetched)
-            writer_keep(E, ri, cur, &resp, save); /* saved and archived on the writer thread */
+            writer_keep(E, ri, cur, &resp, save, doc); /* saved and archived on the writer thread */
         writer_submit(E, ri, rec, interrupted ? -1 : it->item, pg && !interrupted ? it->line : NULL);
     }
     http_resp_free(&resp);
@@ -859,6 +861,15 @@ static int setup(engine *E)
         fprintf(stderr, "crawl: %s\n", err);
         return EXIT_GENERIC;
     }
+    if (c->output_document) {
+        E->docfd = strcmp(c->output_document, "-") == 0
+                       ? dup(STDOUT_FILENO)
+                       : open(c->output_document, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (E->docfd < 0) {
+            fprintf(stderr, "crawl: cannot open -O '%s': %s\n", c->output_document, strerror(errno));
+            return EXIT_IO;
+        }
+    }
     const char *header = recsel_header(E->sel);
     if (header && (!E->state || state_is_new(E->state)) && (rc = jsonl_write(E->out, header, strlen(header))) < 0) {
         fprintf(stderr, "crawl: cannot write output: %s\n", strerror(-rc));
@@ -898,6 +909,7 @@ int fetcher_main(void *arg)
     E.dirfd = -1;
     E.rng = (uint64_t)co_now_ns() | 1;
     E.total_items = -1;
+    E.docfd = -1;
     stats_init(&E.st);
     co_event_init(&E.finished);
     E.nhosts_b = 4096;
@@ -1080,6 +1092,10 @@ cleanup:
     savepath_dirs_free(E.dirs);
     if (E.dirfd >= 0)
         close(E.dirfd);
+    if (E.docfd >= 0 && close(E.docfd) != 0) {
+        fprintf(stderr, "crawl: cannot write -O %s: %s\n", E.cfg->output_document, strerror(errno));
+        code = exit_merge(code, EXIT_IO);
+    }
     hosts_free(&E);
     if (E.fr_ready) {
         E.dropped += E.fr.queued;

@@ -59,6 +59,7 @@ typedef struct fetcher_cfg {
     size_t ninputs;
     const char *output;        /* NULL/"-" = stdout */
     recsel_opts sel;           /* --fields, --format, --write-out, --match-status, --filter-status */
+    const char *output_document; /* -O: the 2xx bodies, concatenated ("-" = stdout), or NULL */
     const char *directory_prefix;
     long concurrency;
     long max_per_host;

@@ -32,7 +32,7 @@ struct writer_x {
     atomic_size_t *kept_in; /* the HTTP client's memory budget */
     long status;
     int64_t filetime; /* -N: Last-Modified, seconds since the epoch, or -1 */
-    bool archive, save;
+    bool archive, save, doc;
 };
 
 /* The writer's queue and thread. Fields marked (loop) belong to the loop
@@ -56,7 +56,7 @@ typedef struct writer_q {
     atomic_long released;
     atomic_bool rel_posted, stop_posted;
     /* (thread) */
-    bool out_failed, warc_failed;
+    bool out_failed, warc_failed, doc_failed;
     int exit_code;
     uint64_t kept; /* resumed records not written again */
 } writer_q;
@@ -78,6 +78,20 @@ bool writer_resp_error(const http_resp *r, const char **kind, const char **msg)
         *msg = "HTTP error status";
     } else {
         return false;
+    }
+    return true;
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
     }
     return true;
 }
@@ -140,10 +154,10 @@ static writer_x *x_add(rec_item *ri, const char *url)
     return x;
 }
 
-void writer_keep(engine *E, rec_item *ri, const char *url, http_resp *r, bool save)
+void writer_keep(engine *E, rec_item *ri, const char *url, http_resp *r, bool save, bool doc)
 {
     bool archive = E->warc && r->resp_head && r->status;
-    if (!archive && !save)
+    if (!archive && !save && !doc)
         return;
     writer_x *x = ri ? x_add(ri, url) : NULL;
     if (!x) {
@@ -155,6 +169,7 @@ void writer_keep(engine *E, rec_item *ri, const char *url, http_resp *r, bool sa
     }
     x->archive = archive;
     x->save = save;
+    x->doc = doc;
     x->status = r->status;
     x->filetime = r->filetime;
     x->when_us = r->started_us;
@@ -443,11 +458,40 @@ static void checkpoint(writer_q *q, state_batch *b)
     }
 }
 
+/* (thread) -O: append the body to the document, from memory or its spill
+ * file. */
+static void write_doc(writer_q *q, const writer_x *x)
+{
+    engine *E = q->E;
+    int rc = 0;
+    if (x->fd < 0) {
+        if (x->body_len && !write_all(E->docfd, x->body, x->body_len))
+            rc = -errno;
+    } else {
+        char buf[65536];
+        for (off_t off = 0; off < (off_t)x->bytes && rc == 0;) {
+            ssize_t r = pread(x->fd, buf, sizeof buf, off);
+            if (r <= 0)
+                rc = r < 0 ? -errno : -EIO;
+            else if (!write_all(E->docfd, buf, (size_t)r))
+                rc = -errno;
+            off += r > 0 ? r : 0;
+        }
+    }
+    if (rc < 0 && !q->doc_failed) {
+        fprintf(stderr, "crawl: cannot write -O %s: %s\n", E->cfg->output_document, strerror(-rc ? -rc : EIO));
+        q->doc_failed = true;
+        q->exit_code = EXIT_IO;
+    }
+}
+
 static void handle(writer_q *q, rec_item *ri)
 {
     engine *E = q->E;
     for (size_t i = 0; i < ri->nx; i++) {
         writer_x *x = &ri->x[i];
+        if (x->doc)
+            write_doc(q, x);
         if (x->save)
             save_body(q, &ri->rec, x);
         if (x->archive)

@@ -71,10 +71,11 @@ bool writer_resp_error(const http_resp *r, const char **kind, const char **msg);
 /* Move into ri what the writer needs of the exchange r fetched from url:
  * the request and response heads and the body when archiving (and a
  * response came), and the body when save (a 2xx body to save under
- * --directory-prefix). r's moved parts are gone (set to NULL); free r as
+ * --directory-prefix), and the body when doc (-O: appended to the document).
+ * r's moved parts are gone (set to NULL); free r as
  * usual. Out of memory: nothing is moved, and a body to save gets a
  * save_error in the record. */
-void writer_keep(engine *E, rec_item *ri, const char *url, http_resp *r, bool save);
+void writer_keep(engine *E, rec_item *ri, const char *url, http_resp *r, bool save, bool doc);
 /* Archive an exchange that has no record of its own (robots.txt, a
  * sitemap), copying what it needs: r stays whole. */
 void writer_archive_copy(engine *E, const char *url, const http_resp *r);

@@ -104,6 +104,21 @@ class GuardTest(ServerTest):
             got = sorted(json.loads(l)["url"] for l in f)
         self.assertEqual(got, sorted(r["url"] for r in full))
 
+    def test_output_document_like_wget(self):
+        doc = os.path.join(self.tmp, "page.bin")
+        code, recs, err = run(["-q", "-O", doc, self.b + "/big?size=100", self.b + "/big?size=2000000"])
+        self.assertEqual(code, 0, err)
+        self.assertEqual(len(recs), 2)  # the records still go to stdout
+        with open(doc, "rb") as f:
+            self.assertEqual(f.read(), b"x" * 2000100)  # both bodies (the large one spilled), one after another
+        p = subprocess.run([CRAWL, "-q", "-O", "-", self.b + "/big?size=10"], capture_output=True, timeout=30)
+        self.assertEqual((p.returncode, p.stdout), (0, b"x" * 10))  # wget -O -: the body alone
+        code, recs, err = run(["-q", "-O", "-", "-o", "-", self.b + "/big?size=10"])
+        self.assertEqual(code, 2)
+        code, recs, err = run(["-q", "-o", os.path.join(self.tmp, "page.html"), self.b + "/status/200"])
+        self.assertEqual(code, 0)
+        self.assertIn("receives the JSON Lines records, not the page", err)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
