@@ -23,6 +23,13 @@ class PacingTest(ServerTest):
         self.assertEqual(code, 0, err)
         return recs, time.monotonic() - t0
 
+    def assert_paced(self, gaps, wait_ms):
+        # measured where the server sees a request start: a connect that takes
+        # longer for one request (a loaded machine, a sanitizer build) shortens
+        # the gap after it, so each gap gets slack and their mean less
+        self.assertTrue(gaps and all(g >= 0.6 * wait_ms for g in gaps), gaps)
+        self.assertGreaterEqual(sum(gaps) / len(gaps), 0.85 * wait_ms, gaps)
+
     def gaps(self):
         starts = sorted(self.srv.get_json("/hoststats")["127.0.0.1:%d" % self.srv.port]["starts"])
         return [b - a for a, b in zip(starts, starts[1:])]
@@ -48,7 +55,7 @@ class PacingTest(ServerTest):
             self.crawl([opt, "300ms"] + urls)
             gaps = self.gaps()
             self.assertEqual(len(gaps), 3)
-            self.assertTrue(all(g >= 280 for g in gaps), gaps)
+            self.assert_paced(gaps, 300)
 
     def test_random_wait(self):
         urls = [self.b + "/page/r%d" % i for i in range(6)]
@@ -61,8 +68,7 @@ class PacingTest(ServerTest):
     def test_wait_in_a_recursive_crawl(self):
         recs, _ = self.crawl(["-r", "-l", "1", "--robots", "off", "-w", "250ms", self.b + "/site/a.html"])
         self.assertGreaterEqual(len(recs), 3)
-        gaps = self.gaps()
-        self.assertTrue(all(g >= 230 for g in gaps), gaps)
+        self.assert_paced(self.gaps(), 250)
 
 
 if __name__ == "__main__":
