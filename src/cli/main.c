@@ -223,6 +223,11 @@ static int build_cfg(job *j)
         fprintf(stderr, "crawl: give one of --timestamping and --no-clobber\n");
         return -1;
     }
+    int ip_family = 0; /* -4, -6 */
+    if (o->inet4_only)
+        ip_family = 4;
+    else if (o->inet6_only)
+        ip_family = 6;
     snprintf(j->ua, sizeof j->ua, "crawl/%s", CRAWL_VERSION);
     split_commas(&o->domains, &j->domains);
     split_commas(&o->exclude_domains, &j->exclude_domains);
@@ -249,8 +254,9 @@ static int build_cfg(job *j)
             .capath = o->capath,
             .client_cert = o->cert,
             .client_key = o->key,
-            .ip_family = o->inet4_only ? 4 : o->inet6_only ? 6
-                                                           : 0,
+            .ip_family = ip_family,
+            .limit_rate = o->limit_rate,
+            .limit_rate_total = o->limit_rate_total,
             .http_version = o->http_version,
             .allow_private = o->allow_private,
             .username = j->req.username,
@@ -265,6 +271,7 @@ static int build_cfg(job *j)
         .request = j->req.have_spec ? &j->req.spec : NULL,
         .timestamping = o->timestamping,
         .no_clobber = o->no_clobber,
+        .random_wait = o->random_wait,
         .urls = (const char *const *)o->urls.v,
         .nurls = o->urls.n,
         .inputs = (const char *const *)o->input_files.v,

@@ -79,6 +79,8 @@ static const opt_def defs[] = {
     {"no-cookies", 0, NULL, K_FLAG, OFF(no_cookies), 0, 1, "no cookie engine (by default cookies set by servers are kept for the run)", false},
     {"http1.1", 0, NULL, K_HTTPVER, OFF(http_version), 0, 11, "use HTTP/1.1 only", false},
     {"http2", 0, NULL, K_HTTPVER, OFF(http_version), 0, 2, "prefer HTTP/2 (default over TLS)", false},
+    {"limit-rate", 0, "RATE", K_SIZE, OFF(limit_rate), 0, 0, "receive at most RATE bytes/s per transfer (K, M, G: 1024s); 0 = no limit", false},
+    {"limit-rate-total", 0, "RATE", K_SIZE, OFF(limit_rate_total), 0, 0, "receive at most RATE bytes/s in all, shared by the transfers in flight; 0 = no limit", false},
     {"max-body", 0, "SIZE", K_SIZE, OFF(max_body), 0, 0, "read at most SIZE bytes of a body after decoding; 0 = no limit (default 1G)", false},
     {"directory-prefix", 'P', "DIR", K_STRING, OFF(directory_prefix), 0, 0, "save bodies under DIR/HOST/PATH", false},
     {"timestamping", 'N', NULL, K_FLAG, OFF(timestamping), 0, 1, "with -P: fetch only what is newer than the saved file (If-Modified-Since), overwrite it and date it by Last-Modified", false},
@@ -111,7 +113,8 @@ static const opt_def defs[] = {
     {"max-pages", 0, "N", K_LONG, OFF(max_pages), 0, 0, "with -r: queue at most N pages in all, 0 = no limit (default 0)", false},
     {"max-pages-per-host", 0, "N", K_LONG, OFF(max_pages_per_host), 0, 0, "with -r: at most N pages per host, 0 = no limit", false},
     {"max-url-length", 0, "N", K_LONG, OFF(max_url_length), 0, 0, "with -r: skip longer URLs (default 2048)", false},
-    {"delay", 0, "DURATION", K_DURATION, OFF(delay_ms), 0, 0, "least time between two request starts on one host (-r: default robots.txt Crawl-delay)", false},
+    {"delay", 'w', "DURATION", K_DURATION, OFF(delay_ms), 0, 0, "least time between two request starts on one host (-r: default robots.txt Crawl-delay)", false},
+    {"random-wait", 0, NULL, K_FLAG, OFF(random_wait), 0, 1, "vary --delay randomly between 0.5 and 1.5 times (wget)", false},
     {"robots", 0, "on|off", K_FLAG, OFF(robots), 0, 1, "with -r: obey robots.txt (default on)", false},
     {"page-requisites", 'p', NULL, K_FLAG, OFF(page_requisites), 0, 1, "with -r: also fetch images, scripts, stylesheets", false},
     {"follow-nofollow", 0, NULL, K_FLAG, OFF(follow_nofollow), 0, 1, "with -r: follow rel=nofollow links and nofollow pages too", false},
@@ -156,6 +159,8 @@ static const struct opt_alias {
     {"private-key", "key", false},
     {"ipv4", "inet4-only", false},
     {"ipv6", "inet6-only", false},
+    {"max-overall-download-limit", "limit-rate-total", false},
+    {"wait", "delay", false},
 };
 #define NALIASES (sizeof aliases / sizeof aliases[0])
 
@@ -919,6 +924,9 @@ static const struct {
     {"save-cookies", "http"},
     {"keep-session-cookies", "http"},
     {"no-cookies", "http"},
+    {"limit-rate", "limits"},
+    {"limit-rate-total", "limits"},
+    {"random-wait", "limits"},
     {"config", "batch"},
     {"job", "batch"},
     {"check", "batch"},

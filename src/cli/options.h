@@ -57,6 +57,8 @@ typedef struct crawl_opts {
     bool insecure;
     char *cacert, *capath, *cert, *key; /* TLS files */
     bool inet4_only, inet6_only;        /* -4, -6 */
+    int64_t limit_rate, limit_rate_total; /* bytes/s, 0 = none */
+    bool random_wait;
     /* the request: method, body, credentials, cookies */
     char *request_method; /* -X */
     str_list data;        /* -d STRING|@FILE, joined with '&' */

@@ -810,6 +810,8 @@ static int setup(engine *E)
             return EXIT_GENERIC;
         }
         E->fr_ready = E->seen_ready = true;
+        E->fr.random_delay = c->random_wait;
+        E->fr.rng = (uint64_t)co_now_ns() | 1;
         frontier_hold(&E->fr);
         xmlInitParser(); /* before the executor's threads parse sitemaps */
         E->psl = psl_builtin();
@@ -921,6 +923,7 @@ int fetcher_main(void *arg)
     lsched_opts lo = {.permits = E.cfg->concurrency,
                       .max_per_host = E.cfg->max_per_host,
                       .gap_ns = E.cfg->delay_ms * 1000000,
+                      .random_gap = E.cfg->random_wait,
                       .lookahead = 0};
     if (E.cfg->host_rate > 0 && (int64_t)(1e9 / E.cfg->host_rate) > lo.gap_ns)
         lo.gap_ns = (int64_t)(1e9 / E.cfg->host_rate);

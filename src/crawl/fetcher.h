@@ -71,6 +71,7 @@ typedef struct fetcher_cfg {
     const struct request_spec *request; /* method, headers and body of every request; NULL: GET */
     bool timestamping;                  /* -N: with -P, re-fetch only what is newer than the saved file, and overwrite it */
     bool no_clobber;                    /* -nc: with -P, do not fetch what is already saved */
+    bool random_wait;                   /* --delay/--wait drawn from [d/2, 3d/2) for each start (wget) */
     long max_redirs;
     const char *dns_servers;   /* comma-separated, or NULL */
     int64_t dns_timeout_ms;

@@ -1,6 +1,7 @@
 /* frontier: see frontier.h. */
 #include "frontier.h"
 #include "crawl/hash.h"
+#include "retry.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -150,7 +151,7 @@ int frontier_next(frontier *f, fr_item **item, fr_host **host)
                 h->tail = NULL;
             it->next = NULL;
             h->in_flight++;
-            h->next_ns = now + h->delay_ns;
+            h->next_ns = now + (f->random_delay ? retry_random_gap(h->delay_ns, &f->rng) : h->delay_ns);
             f->queued--;
             f->in_flight++;
             fr_host *after = h->ring_next;

@@ -59,6 +59,8 @@ typedef struct frontier {
     size_t refused;      /* pushes refused because max_queued was reached */
     int max_per_host;
     int64_t delay_ns;    /* default delay between starts per origin */
+    bool random_delay;   /* --random-wait: each delay drawn from [d/2, 3d/2) */
+    uint64_t rng;
     bool closed;
     co_event changed;
 } frontier;

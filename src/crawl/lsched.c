@@ -8,6 +8,7 @@
 
 #include "crawl/co.h"
 #include "crawl/hash.h"
+#include "retry.h"
 
 enum { IN_NONE,
        IN_READY,
@@ -191,6 +192,7 @@ int lsched_init(lsched *s, const lsched_opts *o)
 {
     memset(s, 0, sizeof *s);
     s->o = *o;
+    s->rng = (uint64_t)co_now_ns() | 1;
     if (s->o.permits <= 0)
         s->o.permits = 1;
     if (s->o.lookahead == 0)
@@ -286,7 +288,7 @@ int lsched_get(lsched *s, ls_node **out, ls_host **hout)
             n->next = NULL;
             h->queued--;
             h->out++;
-            h->next_ns = now + s->o.gap_ns;
+            h->next_ns = now + (s->o.random_gap ? retry_random_gap(s->o.gap_ns, &s->rng) : s->o.gap_ns);
             s->waiting--;
             account(s, now);
             if (++s->out > s->st.peak_out)

@@ -39,6 +39,7 @@ typedef struct lsched_opts {
     long max_per_host; /* items out per host at once, 0 = no limit */
     int64_t gap_ns;    /* least time between two starts on one host (delay, host rate) */
     size_t lookahead;  /* items waiting at most (0: a default of 4096) */
+    bool random_gap;   /* --random-wait: each gap drawn from [gap/2, 3*gap/2) */
 } lsched_opts;
 
 typedef struct lsched_stats {
@@ -51,6 +52,7 @@ typedef struct lsched_stats {
 
 typedef struct lsched {
     lsched_opts o;
+    uint64_t rng; /* for random_gap */
     ls_host **buckets;
     size_t nbuckets, nhosts;
     ls_host **ready; /* min-heap by the order of each host's first item */

@@ -71,3 +71,10 @@ int64_t tb_reserve(tbucket *tb, int64_t now_ns)
         return 0;
     return (int64_t)(-tb->tokens / tb->rate * 1e9);
 }
+
+int64_t retry_random_gap(int64_t gap_ns, uint64_t *rng)
+{
+    if (gap_ns <= 1)
+        return gap_ns;
+    return gap_ns / 2 + (int64_t)(xorshift(rng) % (uint64_t)gap_ns);
+}

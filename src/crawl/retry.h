@@ -17,6 +17,10 @@ bool retry_wanted(http_err err, long status);
  * *rng is a xorshift state (any non-zero seed). */
 int64_t retry_delay_ms(int retry, int64_t base_ms, int64_t cap_ms, int64_t retry_after_s, uint64_t *rng);
 
+/* --random-wait (wget): a gap between two starts on one host drawn
+ * uniformly from [gap/2, 3*gap/2). *rng as above. */
+int64_t retry_random_gap(int64_t gap_ns, uint64_t *rng);
+
 /* Token bucket: rate tokens per second, up to burst. Reservation style: a
  * caller takes a token now and is told how long to wait for it, so waiters
  * are served in order and never spin. rate <= 0 means unlimited. */

@@ -57,6 +57,34 @@ typedef struct conn_host {
     co_event room;         /* a slot in the window came free */
 } conn_host;
 
+/* --limit-rate, --limit-rate-total: bytes a transfer (or all of them) may
+ * still take now; refilled at rate per second up to burst, and allowed to go
+ * below zero by one write's worth. */
+typedef struct rate_bucket {
+    double rate, burst, tokens;
+    int64_t last_ns;
+} rate_bucket;
+
+static void bucket_init(rate_bucket *b, int64_t rate)
+{
+    b->rate = (double)rate;
+    b->burst = b->rate / 10 > 16384 ? b->rate / 10 : 16384;
+    b->tokens = b->burst;
+    b->last_ns = co_now_ns();
+}
+
+/* Seconds until the bucket is above zero (0: now). */
+static double bucket_wait(rate_bucket *b, int64_t now)
+{
+    if (b->rate <= 0)
+        return 0;
+    b->tokens += b->rate * (double)(now - b->last_ns) / 1e9;
+    if (b->tokens > b->burst)
+        b->tokens = b->burst;
+    b->last_ns = now;
+    return b->tokens > 0 ? 0 : (1 - b->tokens) / b->rate;
+}
+
 typedef struct sock_slot {
     struct event *ev;
     short kind; /* events currently registered, 0 = none */
@@ -83,6 +111,7 @@ struct http_client {
     bool winding_down;     /* no request will follow those in flight */
     atomic_size_t kept;    /* body bytes held in memory, by transfers and by responses not yet freed (any thread lowers it) */
     struct curl_slist *nocred; /* the user's headers without Authorization, Cookie, Proxy-Authorization */
+    rate_bucket total_rate;    /* --limit-rate-total, shared by every transfer */
     co_dlist unproven;     /* transfers on a new connection not proven yet (fetch_op.unode) */
     struct event *prove;   /* polls the unproven ones (TCP_INFO) while there are any */
 };
@@ -120,6 +149,8 @@ typedef struct fetch_op {
     bool truncated;
     bool write_failed;
     int body_fd;                /* req->body_file while it is sent, or -1 */
+    rate_bucket rate;           /* --limit-rate */
+    struct event *resume_ev;    /* unpauses a transfer paused by the rate limits */
     char *etag, *last_modified; /* of the last response's headers */
     /* capture (WARC) */
     char *req_head, *resp_head;
@@ -527,12 +558,47 @@ static bool keep(fetch_op *op, const char *p, size_t n)
     return true;
 }
 
+static void on_rate_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    fetch_op *op = arg;
+    /* an event callback, not a curl one: unpausing here is allowed (libcurl
+     * may deliver the held data to write_cb at once, which may pause again) */
+    curl_easy_pause(op->easy, CURLPAUSE_CONT);
+}
+
+/* The rate limits: false when the transfer must pause now (a timer resumes
+ * it when the buckets allow), else the bytes are taken from them. */
+static bool rate_allows(fetch_op *op, size_t len)
+{
+    http_client *c = op->c;
+    int64_t now = co_now_ns();
+    double w1 = bucket_wait(&op->rate, now), w2 = bucket_wait(&c->total_rate, now);
+    double wait = w1 > w2 ? w1 : w2;
+    if (wait > 0) {
+        if (!op->resume_ev)
+            op->resume_ev = evtimer_new(c->base, on_rate_resume, op);
+        if (op->resume_ev) {
+            int64_t us = (int64_t)(wait * 1e6) + 1;
+            struct timeval tv = {(time_t)(us / 1000000), (suseconds_t)(us % 1000000)};
+            evtimer_add(op->resume_ev, &tv);
+            return false;
+        }
+    }
+    op->rate.tokens -= (double)len;
+    c->total_rate.tokens -= (double)len;
+    return true;
+}
+
 static size_t write_cb(char *p, size_t sz, size_t n, void *userp)
 {
     fetch_op *op = userp;
     if (op->unproven) /* an answer is the best proof */
         unproven_end(op->c, op, true);
     size_t len = sz * n;
+    if ((op->rate.rate > 0 || op->c->total_rate.rate > 0) && !rate_allows(op, len))
+        return CURL_WRITEFUNC_PAUSE; /* libcurl keeps these bytes and hands them over again */
     size_t take = len;
     if (op->limit && op->bytes + len > op->limit) {
         take = op->limit - op->bytes;
@@ -801,6 +867,8 @@ int http_client_new(const http_opts *o, http_client **out)
         return -ENOMEM;
     }
     curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    if (o->limit_rate_total > 0)
+        bucket_init(&c->total_rate, o->limit_rate_total);
     if (!o->no_cookies) {
         int crc = cookies_start(c);
         if (crc < 0) {
@@ -1235,6 +1303,8 @@ int http_fetch(http_client *c, const http_req *req, http_resp *r)
     op.spill_fd = -1;
     op.body_fd = -1;
     op.fd = -1;
+    if (o->limit_rate > 0)
+        bucket_init(&op.rate, o->limit_rate);
     op.limit = o->max_body;
     co_future_init(&op.done);
 
@@ -1395,6 +1465,10 @@ again:
     co_dnode_unlink(&op.node);
     unproven_end(c, &op, false);
     c->in_flight--;
+    if (op.resume_ev) {
+        event_free(op.resume_ev);
+        op.resume_ev = NULL;
+    }
     if (op.host)
         op.host->active--;
     if (!op.finished && op.restart && st == 0) {

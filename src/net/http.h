@@ -66,6 +66,8 @@ typedef struct http_opts {
     const char *client_cert;    /* --cert: client certificate (PEM), or NULL */
     const char *client_key;     /* --key: its private key, or NULL (in the --cert file) */
     int ip_family;              /* 0: any; 4 or 6: only IPv4 or only IPv6 addresses (-4, -6) */
+    int64_t limit_rate;         /* bytes/s one transfer receives at most; 0 = no limit */
+    int64_t limit_rate_total;   /* bytes/s all transfers together receive at most (an equal share each) */
     int http_version;           /* 0 = default (HTTP/2 over TLS), 11, 2 */
     bool allow_private;         /* let redirects/links reach restricted addresses */
     dns_resolver *dns;          /* borrowed */
